@@ -1,0 +1,200 @@
+/**
+ * The canonical desired state: plain JSON data, the contract between the constructs
+ * (which synthesize it into the configuration resources), the CLI (which reads it back
+ * from cdk.tf.json or a --desired file) and the diff engine (which compares it with the
+ * live state). Spelling follows libxl's JSON (`pvh`, `rename_restart`); the xl.cfg
+ * spelling lives only in `xl/`.
+ *
+ * Every field is present (defaults already applied), so two specs compare structurally
+ * and `canonicalJson` of a spec is stable.
+ *
+ * @see https://xenbits.xen.org/docs/4.17-testing/man/xl.cfg.5.html
+ */
+
+/** Format version of {@link HostSpec}; bumped on an incompatible change. */
+export const SPEC_VERSION = 1 as const;
+
+/** libxl_domain_type */
+export type DomainType = "pv" | "pvh" | "hvm";
+
+/** libxl_action_on_shutdown, in libxl's JSON spelling. */
+export type ShutdownAction =
+  | "destroy"
+  | "restart"
+  | "rename_restart"
+  | "preserve"
+  | "coredump_destroy"
+  | "coredump_restart"
+  | "soft_reset";
+
+/**
+ * What to do with a change that Xen can only apply at the next boot.
+ * - `pending` (the default): write the new config file, report the change as pending; the
+ *   running guest is not touched. Safe: nothing reboots behind an operator's back.
+ * - `restart`: shut the domain down gracefully (then forcibly after a timeout) and start it
+ *   with the new configuration, within the same apply.
+ */
+export type UpdatePolicy = "pending" | "restart";
+
+/** What happens to a volume's data when its resource is destroyed. */
+export type RetentionPolicy = "retain" | "delete";
+
+export type DiskFormat = "raw" | "qcow2" | "qcow" | "vhd" | "qed";
+export type DiskAccess = "rw" | "ro";
+
+export interface LvmPoolSpec {
+  readonly kind: "lvm";
+  /** Pool name, unique per host. */
+  readonly name: string;
+  readonly volumeGroup: string;
+}
+
+export interface DirPoolSpec {
+  readonly kind: "dir";
+  readonly name: string;
+  /** Absolute directory on dom0. */
+  readonly path: string;
+}
+
+export type PoolSpec = LvmPoolSpec | DirPoolSpec;
+
+export interface VolumeSpec {
+  /** LV name (lvm pool) or file name (dir pool); unique per pool. */
+  readonly name: string;
+  /** Name of the pool ({@link PoolSpec.name}) on the same host. */
+  readonly pool: string;
+  /** Size in MiB; volumes grow, never shrink. */
+  readonly sizeMiB: number;
+  /** `raw` for LVM; `raw` or `qcow2` for a dir pool. */
+  readonly format: DiskFormat;
+  readonly retention: RetentionPolicy;
+}
+
+export interface DiskSpec {
+  /** Virtual device in the guest, e.g. `xvda`. */
+  readonly vdev: string;
+  /** Absolute path on dom0 of the backing device or file. */
+  readonly target: string;
+  readonly format: DiskFormat;
+  readonly access: DiskAccess;
+  /** `disk` or `cdrom` (HVM only). */
+  readonly devtype: "disk" | "cdrom";
+  /** `pool/name` of a managed volume backing this disk, or null for a raw path. */
+  readonly volume: string | null;
+}
+
+export interface VifSpec {
+  readonly bridge: string;
+  /** `00:16:3e:…`, or null to let Xen pick one at each boot. */
+  readonly mac: string | null;
+  /** Emulated NIC model for HVM (e.g. `e1000`), null otherwise. */
+  readonly model: string | null;
+  /** xl.cfg rate, e.g. `10Mb/s`, or null for unlimited. */
+  readonly rate: string | null;
+}
+
+/** Hard and soft affinity of one vCPU; Xen CPU-list strings as `CpuSet.toString()` prints them. */
+export interface PinSpec {
+  readonly vcpu: number;
+  /** Hard affinity, `all` when unpinned. */
+  readonly hard: string;
+  /** Soft affinity, `all` when unset. */
+  readonly soft: string;
+}
+
+export interface SchedulerSpec {
+  /** credit2 weight, 1–65535. */
+  readonly weight: number;
+  /** credit2 cap in percent of one pCPU, 0 = no cap. */
+  readonly cap: number;
+}
+
+export interface KernelBoot {
+  readonly kind: "kernel";
+  readonly kernel: string;
+  readonly ramdisk: string | null;
+  /** Kernel command line (xl.cfg `extra`... rendered as `cmdline`). */
+  readonly cmdline: string | null;
+}
+
+export interface BootloaderBoot {
+  readonly kind: "bootloader";
+  /** e.g. `pygrub`. PV only. */
+  readonly bootloader: string;
+  readonly bootloaderArgs: readonly string[];
+}
+
+export interface FirmwareBoot {
+  readonly kind: "firmware";
+  /** HVM: `bios` (SeaBIOS) or `uefi` (OVMF); PVH: `pvgrub32`/`pvgrub64` or a path. */
+  readonly firmware: string;
+  /** HVM boot order, e.g. `c` or `dc`. */
+  readonly bootOrder: string;
+}
+
+export type BootSpec = KernelBoot | BootloaderBoot | FirmwareBoot;
+
+/** Settings only HVM domains have. Null on PV and PVH. */
+export interface HvmSpec {
+  /** Emulated serial port, e.g. `pty`, or null. */
+  readonly serial: string | null;
+  readonly vnc: boolean;
+}
+
+export interface DomainSpec {
+  /** Domain name on the host (xl's name rules; see model/names). */
+  readonly name: string;
+  readonly type: DomainType;
+  /** vCPUs online at boot (xl.cfg `vcpus`). */
+  readonly vcpus: number;
+  /** vCPUs the domain is created with (xl.cfg `maxvcpus`); the ceiling for live vcpu-set. */
+  readonly maxVcpus: number;
+  /** Memory target at boot, MiB (xl.cfg `memory`). */
+  readonly memoryMiB: number;
+  /** Static maximum, MiB (xl.cfg `maxmem`); the ceiling for live mem-set. */
+  readonly maxMemoryMiB: number;
+  readonly boot: BootSpec;
+  /** In vdev order. */
+  readonly disks: readonly DiskSpec[];
+  /** In device-id order: the first is vif 0. */
+  readonly vifs: readonly VifSpec[];
+  readonly onPoweroff: ShutdownAction;
+  readonly onReboot: ShutdownAction;
+  readonly onCrash: ShutdownAction;
+  /** Start at dom0 boot (a link in /etc/xen/auto). */
+  readonly autostart: boolean;
+  readonly scheduler: SchedulerSpec;
+  /** cpupool name, null for the default pool (Pool-0). */
+  readonly cpupool: string | null;
+  /** Only vCPUs with a non-default affinity, sorted by vcpu; the others are `all`/`all`. */
+  readonly pins: readonly PinSpec[];
+  /** xl.cfg `cpuid` policy string (e.g. `host,rdtscp=0`), or null. PVH/HVM only. */
+  readonly cpuid: string | null;
+  readonly hvm: HvmSpec | null;
+  readonly updatePolicy: UpdatePolicy;
+}
+
+/** Everything declared for one host: what `cdktf-xen` reconciles in one pass. */
+export interface HostSpec {
+  readonly version: typeof SPEC_VERSION;
+  /** Logical host id (the XenHost construct's node id path), stable across address changes. */
+  readonly host: string;
+  readonly pools: readonly PoolSpec[];
+  readonly volumes: readonly VolumeSpec[];
+  readonly domains: readonly DomainSpec[];
+}
+
+/** How to reach a host's dom0 over SSH. Never holds key material: a path or the agent. */
+export interface HostConnection {
+  readonly address: string;
+  readonly port: number;
+  readonly user: string;
+  /** Path of a private key file on the machine running the CLI, or null for the SSH agent. */
+  readonly privateKeyPath: string | null;
+  /** Environment variable holding the key's passphrase, or null. */
+  readonly passphraseEnv: string | null;
+  /** Pinned host key fingerprint `SHA256:…`, or null when a known_hosts file is used. */
+  readonly hostKey: string | null;
+  /** known_hosts path, or null when the fingerprint is pinned. */
+  readonly knownHostsFile: string | null;
+}
