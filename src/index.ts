@@ -1,2 +1,3 @@
 export * from "./model/spec.js";
 export * from "./model/canonical.js";
+export * from "./model/hash.js";
