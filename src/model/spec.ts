@@ -15,17 +15,22 @@
 export const SPEC_VERSION = 1 as const;
 
 /** libxl_domain_type */
-export type DomainType = "pv" | "pvh" | "hvm";
+export const DomainType = { PV: "pv", PVH: "pvh", HVM: "hvm" } as const;
+/** libxl_domain_type */
+export type DomainType = (typeof DomainType)[keyof typeof DomainType];
 
 /** libxl_action_on_shutdown, in libxl's JSON spelling. */
-export type ShutdownAction =
-  | "destroy"
-  | "restart"
-  | "rename_restart"
-  | "preserve"
-  | "coredump_destroy"
-  | "coredump_restart"
-  | "soft_reset";
+export const ShutdownAction = {
+  DESTROY: "destroy",
+  RESTART: "restart",
+  RENAME_RESTART: "rename_restart",
+  PRESERVE: "preserve",
+  COREDUMP_DESTROY: "coredump_destroy",
+  COREDUMP_RESTART: "coredump_restart",
+  SOFT_RESET: "soft_reset",
+} as const;
+/** libxl_action_on_shutdown, in libxl's JSON spelling. */
+export type ShutdownAction = (typeof ShutdownAction)[keyof typeof ShutdownAction];
 
 /**
  * What to do with a change that Xen can only apply at the next boot.
@@ -34,12 +39,19 @@ export type ShutdownAction =
  * - `restart`: shut the domain down gracefully (then forcibly after a timeout) and start it
  *   with the new configuration, within the same apply.
  */
-export type UpdatePolicy = "pending" | "restart";
+export const UpdatePolicy = { PENDING: "pending", RESTART: "restart" } as const;
+/** See {@link UpdatePolicy} (the constant). */
+export type UpdatePolicy = (typeof UpdatePolicy)[keyof typeof UpdatePolicy];
 
 /** What happens to a volume's data when its resource is destroyed. */
-export type RetentionPolicy = "retain" | "delete";
+export const RetentionPolicy = { RETAIN: "retain", DELETE: "delete" } as const;
+/** What happens to a volume's data when its resource is destroyed. */
+export type RetentionPolicy = (typeof RetentionPolicy)[keyof typeof RetentionPolicy];
 
-export type DiskFormat = "raw" | "qcow2" | "qcow" | "vhd" | "qed";
+/** libxl_disk_format: how a disk's backing file or device is laid out. */
+export const DiskFormat = { RAW: "raw", QCOW2: "qcow2", QCOW: "qcow", VHD: "vhd", QED: "qed" } as const;
+/** libxl_disk_format: how a disk's backing file or device is laid out. */
+export type DiskFormat = (typeof DiskFormat)[keyof typeof DiskFormat];
 export type DiskAccess = "rw" | "ro";
 
 export interface LvmPoolSpec {

@@ -1,0 +1,22 @@
+/**
+ * `npm run bench`: prints the figures behind the project's speed and memory targets. Each
+ * benchmark module returns the lines it prints; none of them asserts on time.
+ */
+type Bench = { readonly title: string; readonly load: () => Promise<() => Promise<string[]>> };
+
+const benches: Bench[] = [];
+
+async function run(): Promise<void> {
+  const only = process.argv.slice(2);
+  for (const bench of benches) {
+    if (only.length > 0 && !only.some((o) => bench.title.includes(o))) continue;
+    process.stdout.write(`\n## ${bench.title}\n`);
+    const fn = await bench.load();
+    for (const line of await fn()) process.stdout.write(`${line}\n`);
+  }
+}
+
+run().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,88 @@
+/**
+ * The JSON a provisioner hands the CLI in CDKTF_XEN_INPUT (`jsonencode(self.input)`), checked
+ * field by field: a destroy-time provisioner may only see `self`, so everything it needs is here.
+ */
+import type { HostConnection, PoolSpec, VolumeSpec } from "../model/spec.js";
+import { CliError } from "./errors.js";
+
+/** Input of `apply-host`. */
+export interface HostInput {
+  readonly host: string;
+  readonly connection: HostConnection;
+}
+/** Input of `destroy-domain`. */
+export interface DomainInput extends HostInput {
+  readonly name: string;
+}
+/** Input of `destroy-volume`. */
+export interface VolumeInput extends HostInput {
+  readonly pool: PoolSpec;
+  readonly volume: VolumeSpec;
+}
+
+const INPUT_ENV = "CDKTF_XEN_INPUT";
+
+function fail(why: string): never {
+  throw new CliError(
+    `${INPUT_ENV} is not a cdktf-xen resource input`,
+    why,
+    "this command is run by the provisioners of a synthesized cdktf-xen stack; run `cdktf-xen plan <stack-dir>` or `apply <stack-dir>` by hand instead",
+  );
+}
+
+function object(v: unknown, what: string): Record<string, unknown> {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) fail(`${what} is not an object`);
+  return v as Record<string, unknown>;
+}
+
+function str(o: Record<string, unknown>, key: string): string {
+  const v = o[key];
+  if (typeof v !== "string" || v === "") fail(`field "${key}" is missing or not a string`);
+  return v;
+}
+
+function connection(v: unknown): HostConnection {
+  const c = object(v, "connection");
+  const opt = (k: string): string | null => (typeof c[k] === "string" ? (c[k] as string) : null);
+  if (typeof c.port !== "number") fail(`connection.port is not a number`);
+  return {
+    address: str(c, "address"),
+    port: c.port,
+    user: str(c, "user"),
+    privateKeyPath: opt("privateKeyPath"),
+    passphraseEnv: opt("passphraseEnv"),
+    hostKey: opt("hostKey"),
+    knownHostsFile: opt("knownHostsFile"),
+  };
+}
+
+/** Parses CDKTF_XEN_INPUT for a resource of kind `kind`. */
+export function readInput(env: NodeJS.ProcessEnv, kind: "host"): HostInput;
+export function readInput(env: NodeJS.ProcessEnv, kind: "domain"): DomainInput;
+export function readInput(env: NodeJS.ProcessEnv, kind: "volume"): VolumeInput;
+export function readInput(env: NodeJS.ProcessEnv, kind: "host" | "domain" | "volume"): HostInput | DomainInput | VolumeInput {
+  const raw = env[INPUT_ENV];
+  if (raw === undefined || raw === "") fail("the variable is not set");
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    fail("it is not JSON");
+  }
+  const o = object(json, "the input");
+  if (o.cdktf_xen !== kind) fail(`it describes a "${String(o.cdktf_xen)}" resource, not a "${kind}"`);
+  const base = { host: str(o, "host"), connection: connection(o.connection) };
+  switch (kind) {
+    case "host":
+      return base;
+    case "domain":
+      return { ...base, name: str(o, "name") };
+    case "volume": {
+      const pool = object(o.pool, "pool") as unknown as PoolSpec;
+      const volume = object(o.volume, "volume") as unknown as VolumeSpec;
+      if (typeof volume.name !== "string" || typeof volume.retention !== "string") fail("volume.name or volume.retention missing");
+      if (pool.kind !== "lvm" && pool.kind !== "dir") fail(`pool.kind "${String((pool as { kind: unknown }).kind)}" is unknown`);
+      return { ...base, pool, volume };
+    }
+  }
+}

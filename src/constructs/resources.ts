@@ -1,0 +1,250 @@
+/**
+ * The synthesized resource shape: the contract between the constructs (which write it) and
+ * the CLI (which reads it back from cdk.tf.json with `readStack`, and from `CDKTF_XEN_INPUT`
+ * in its provisioners). See /work/brief/RESOURCES.md.
+ *
+ * Each construct states its resource as two lazily computed objects — `replace` (a change
+ * replaces the resource) and `input` (changes in place) — and this module renders them as
+ * either a `terraform_data` (`triggers_replace` / `input`) or a `null_resource` (one
+ * `triggers` map of canonical JSON strings, the input keys under `lifecycle.ignore_changes`).
+ */
+import { provider as nullProvider, resource as nullResource } from "@cdktf/provider-null";
+import type { Construct } from "constructs";
+import { DataResource, Lazy, TerraformStack, type TerraformResource } from "../cdktf.js";
+import { canonicalJson, sortKeys } from "../model/canonical.js";
+import type { DomainSpec, HostConnection, PoolSpec, VolumeSpec } from "../model/spec.js";
+import { escapeTemplate, escapeTemplateDeep } from "./template-escape.js";
+
+/**
+ * Which Terraform resource type carries the lifecycle of hosts, domains and volumes.
+ * - `terraform_data` (the default): built into Terraform ≥ 1.4, no provider to download;
+ *   `input` changes in place, so a new host address or retention policy updates the state
+ *   without replacing anything.
+ * - `null_resource`: for teams whose policy or tooling expects it; needs the
+ *   `hashicorp/null` provider (added to the stack automatically).
+ */
+export const LifecycleResource = {
+  TERRAFORM_DATA: "terraform_data",
+  NULL_RESOURCE: "null_resource",
+} as const;
+/** See {@link LifecycleResource} (the constant). */
+export type LifecycleResource = (typeof LifecycleResource)[keyof typeof LifecycleResource];
+
+/**
+ * Context key choosing the lifecycle resource for every host below the scope that sets it,
+ * e.g. `"context": { "cdktf-xen:lifecycleResource": "null_resource" }` in cdktf.json (the whole
+ * app) or `stack.node.setContext(LIFECYCLE_RESOURCE_CONTEXT_KEY, "null_resource")` before the
+ * stack's constructs are added (one stack). `XenHostProps.lifecycleResource` overrides it.
+ */
+export const LIFECYCLE_RESOURCE_CONTEXT_KEY = "cdktf-xen:lifecycleResource";
+
+/** The key every cdktf-xen resource carries in its triggers, saying what it is. */
+export const MARKER_KEY = "cdktf_xen";
+
+/** The values of {@link MARKER_KEY}. */
+export const ResourceKind = {
+  /** A host's reconcile resource; its replacement runs `apply-host`. */
+  HOST: "host",
+  /** A domain's identity (host + name); its destruction runs `destroy-domain`. */
+  DOMAIN: "domain",
+  /** A domain's configuration (its DomainSpec); replacing it only marks the change in plans. */
+  DOMAIN_CONFIG: "domain-config",
+  /** A managed volume; its destruction runs `destroy-volume`. */
+  VOLUME: "volume",
+} as const;
+/** See {@link ResourceKind} (the constant). */
+export type ResourceKind = (typeof ResourceKind)[keyof typeof ResourceKind];
+
+/** Environment variable naming the CLI the provisioners run; default `cdktf-xen` on PATH. */
+export const CLI_ENV = "CDKTF_XEN_CLI";
+/** Environment variable carrying the resource's recorded input (JSON) to the CLI. */
+export const INPUT_ENV = "CDKTF_XEN_INPUT";
+/** Environment variable carrying the spec hash Terraform planned with, for `apply-host`. */
+export const EXPECT_ENV = "CDKTF_XEN_EXPECT";
+
+/** The CLI subcommands provisioners run. */
+export const ProvisionerCommand = {
+  APPLY_HOST: "apply-host",
+  DESTROY_DOMAIN: "destroy-domain",
+  DESTROY_VOLUME: "destroy-volume",
+} as const;
+/** See {@link ProvisionerCommand} (the constant). */
+export type ProvisionerCommand = (typeof ProvisionerCommand)[keyof typeof ProvisionerCommand];
+
+/** `CDKTF_XEN_INPUT` of a host's `apply-host` (null_resource adds `spec_hash`). */
+export interface HostResourceInput {
+  readonly cdktf_xen: "host";
+  readonly host: string;
+  readonly connection: HostConnection;
+}
+
+/** `CDKTF_XEN_INPUT` of a domain's `destroy-domain`. */
+export interface DomainResourceInput {
+  readonly cdktf_xen: "domain";
+  readonly host: string;
+  readonly name: string;
+  readonly connection: HostConnection;
+}
+
+/** `triggers_replace` of a domain's configuration resource. */
+export interface DomainConfigTriggers {
+  readonly cdktf_xen: "domain-config";
+  readonly host: string;
+  readonly spec: DomainSpec;
+}
+
+/** `CDKTF_XEN_INPUT` of a volume's `destroy-volume` (null_resource adds `name`). */
+export interface VolumeResourceInput {
+  readonly cdktf_xen: "volume";
+  readonly host: string;
+  readonly pool: PoolSpec;
+  readonly volume: VolumeSpec;
+  readonly connection: HostConnection;
+}
+
+/** A provisioner a lifecycle resource runs. */
+interface ProvisionerSpec {
+  readonly command: ProvisionerCommand;
+  /** `create`: runs when the resource is created (or re-created); `destroy`: when destroyed. */
+  readonly when: "create" | "destroy";
+  /** Whether to pass the planned spec hash in {@link EXPECT_ENV}. */
+  readonly expectHash?: boolean;
+}
+
+/** What a construct declares for its lifecycle resource. */
+export interface LifecycleResourceOptions {
+  readonly type: LifecycleResource;
+  /** Keys whose change replaces the resource; computed at synthesis. */
+  readonly replace: () => Record<string, unknown>;
+  /**
+   * Keys that change in place; computed at synthesis.
+   * @default - none
+   */
+  readonly input?: () => Record<string, unknown>;
+  /**
+   * null_resource only: input keys kept out of replacement with `lifecycle.ignore_changes`.
+   * @default - none
+   */
+  readonly nullIgnoreChanges?: readonly string[];
+  /**
+   * null_resource only: `create_before_destroy`, so that a replacement skips the old
+   * instance's destroy-time provisioner (Terraform runs them only on a plain destroy then).
+   * @default false
+   */
+  readonly nullCreateBeforeDestroy?: boolean;
+  /**
+   * @default - no provisioner
+   */
+  readonly provisioner?: ProvisionerSpec;
+}
+
+/**
+ * One lifecycle resource (`terraform_data` or `null_resource`) and the resources it must
+ * come after. Dependencies are collected while the program is built and rendered at
+ * synthesis, so a disk added later still orders its volume before the domain.
+ */
+export class LifecycleResourceHandle {
+  /** The Terraform resource. */
+  readonly resource: TerraformResource;
+  private readonly deps = new Set<TerraformResource>();
+
+  constructor(scope: Construct, id: string, options: LifecycleResourceOptions) {
+    this.resource =
+      options.type === LifecycleResource.NULL_RESOURCE
+        ? createNullResource(scope, id, options)
+        : createDataResource(scope, id, options);
+    this.resource.dependsOn = Lazy.listValue(
+      { produce: () => (this.deps.size === 0 ? undefined : [...this.deps].map(address)) },
+      { omitEmpty: true },
+    );
+  }
+
+  /** Orders this resource after `other` (creation after, destruction before). */
+  dependOn(other: LifecycleResourceHandle): void {
+    this.deps.add(other.resource);
+  }
+}
+
+/** `terraform_data.NAME`, the address depends_on takes. */
+function address(r: TerraformResource): string {
+  return `${r.terraformResourceType}.${r.friendlyUniqueId}`;
+}
+
+/** Canonical key order and template escaping: what every data object goes through. */
+function renderData(value: Record<string, unknown>): Record<string, unknown> {
+  return escapeTemplateDeep(sortKeys(value));
+}
+
+function createDataResource(scope: Construct, id: string, o: LifecycleResourceOptions): TerraformResource {
+  const env: Record<string, string> = { [INPUT_ENV]: "${jsonencode(self.input)}" };
+  if (o.provisioner?.expectHash === true) env[EXPECT_ENV] = "${self.triggers_replace.spec_hash}";
+  const input = o.input;
+  return new DataResource(scope, id, {
+    triggersReplace: Lazy.anyValue({ produce: () => renderData(o.replace()) }) as unknown as Record<string, unknown>,
+    ...(input === undefined
+      ? {}
+      : { input: Lazy.anyValue({ produce: () => renderData(input()) }) as unknown as Record<string, unknown> }),
+    ...(o.provisioner === undefined ? {} : { provisioners: [localExec(o.provisioner, env)] }),
+  });
+}
+
+function createNullResource(scope: Construct, id: string, o: LifecycleResourceOptions): TerraformResource {
+  ensureNullProvider(scope);
+  // Terraform state holds each trigger as the string we wrote; decoding them all gives the
+  // CLI the same object terraform_data's `self.input` would.
+  const env: Record<string, string> = {
+    [INPUT_ENV]: "${jsonencode({ for k, v in self.triggers : k => jsondecode(v) })}",
+  };
+  if (o.provisioner?.expectHash === true) env[EXPECT_ENV] = "${jsondecode(self.triggers.spec_hash)}";
+  const ignore = o.nullIgnoreChanges ?? [];
+  const lifecycle = {
+    ...(ignore.length > 0 ? { ignoreChanges: ignore.map((k) => `triggers[${JSON.stringify(k)}]`) } : {}),
+    ...(o.nullCreateBeforeDestroy === true ? { createBeforeDestroy: true } : {}),
+  };
+  const input = o.input;
+  return new nullResource.Resource(scope, id, {
+    triggers: Lazy.anyValue({
+      produce: () => nullTriggers({ ...o.replace(), ...(input === undefined ? {} : input()) }),
+    }) as unknown as Record<string, string>,
+    ...(Object.keys(lifecycle).length > 0 ? { lifecycle } : {}),
+    ...(o.provisioner === undefined ? {} : { provisioners: [localExec(o.provisioner, env)] }),
+  });
+}
+
+/** A null_resource's `triggers`: each value as escaped canonical JSON, keys sorted. */
+export function nullTriggers(fields: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(fields).sort()) {
+    const v = fields[key];
+    if (v !== undefined) out[escapeTemplate(key)] = escapeTemplate(canonicalJson(v));
+  }
+  return out;
+}
+
+function localExec(p: ProvisionerSpec, environment: Record<string, string>) {
+  return {
+    type: "local-exec" as const,
+    // `$${` is Terraform's escape for a literal `${`: the shell sees ${CDKTF_XEN_CLI:-cdktf-xen}.
+    command: `$\${${CLI_ENV}:-cdktf-xen} ${p.command}`,
+    workingDir: "${path.module}",
+    environment,
+    ...(p.when === "destroy" ? { when: "destroy" as const } : {}),
+  };
+}
+
+const NULL_PROVIDER_ID = "cdktf-xen-null-provider";
+const nullProviders = new WeakMap<TerraformStack, boolean>();
+
+/**
+ * Adds the `null` provider to the stack once. A default (un-aliased) null provider the user
+ * declared directly in the stack before the first host is reused: Terraform refuses two.
+ */
+function ensureNullProvider(scope: Construct): void {
+  const stack = TerraformStack.of(scope);
+  if (nullProviders.get(stack) === true) return;
+  const existing = stack.node.children.some(
+    (c) => c instanceof nullProvider.NullProvider && (c as nullProvider.NullProvider).alias === undefined,
+  );
+  if (!existing) new nullProvider.NullProvider(stack, NULL_PROVIDER_ID);
+  nullProviders.set(stack, true);
+}
