@@ -4,7 +4,10 @@
  */
 type Bench = { readonly title: string; readonly load: () => Promise<() => Promise<string[]>> };
 
-const benches: Bench[] = [];
+const benches: Bench[] = [
+  { title: "diff engine: 1,000 domains on one host", load: async () => (await import("./diff.bench.js")).benchDiff },
+  { title: "ssh: raw OpenSSH vs ssh2 transport", load: async () => (await import("./ssh.bench.js")).benchSsh },
+];
 
 async function run(): Promise<void> {
   const only = process.argv.slice(2);

@@ -2,7 +2,7 @@
 # Debian packages the tests and the lab need; installs only what is missing, and runs
 # `apt-get update` only when something is.
 set -euo pipefail
-want=(openssh-server openssh-client util-linux)
+want=(openssh-server openssh-client util-linux libxen-dev gcc)
 if [ -f lab/deps.sh ]; then :; fi
 missing=()
 for p in "${want[@]}"; do

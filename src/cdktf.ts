@@ -17,4 +17,5 @@ export {
   Annotations,
 } from "cdktf";
 export { DataResource } from "cdktf";
+export { hashMapper, hashMapperHcl, anyToTerraform, anyToHclTerraform } from "cdktf";
 export type { LocalExecProvisioner, ITerraformDependable } from "cdktf";

@@ -3,6 +3,7 @@
  * `--version`, `--help` and usage errors never load ssh2 or cdktf.
  */
 import type { Command } from "commander";
+import { registerDiffCommand } from "./diff-command.js";
 
 /** Registers every subcommand on `program`; `setExit` records the process exit code. */
 export function registerCommands(program: Command, setExit: (code: number) => void): void {
@@ -39,6 +40,8 @@ export function registerCommands(program: Command, setExit: (code: number) => vo
         return applyFleet(dir, opts);
       }),
     );
+
+  registerDiffCommand(program, setExit);
 
   program
     .command("apply-host")

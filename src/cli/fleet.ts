@@ -61,7 +61,8 @@ export async function planFleet(dir: string, opts: FleetOptions): Promise<number
     printPlans(plans, opts);
     for (const r of results) if (!r.ok) reportError(r.error);
     if (results.some((r) => !r.ok)) return 1;
-    return plans.some(hasExecutableActions) ? 2 : 0;
+    // Like `cdktf-xen diff`: a refusal is a difference between declared and live too.
+    return plans.some((p) => hasExecutableActions(p) || p.summary.refused > 0) ? 2 : 0;
   } catch (e) {
     return reportError(e);
   }

@@ -10,7 +10,16 @@
  */
 import { provider as nullProvider, resource as nullResource } from "@cdktf/provider-null";
 import type { Construct } from "constructs";
-import { DataResource, Lazy, TerraformStack, type TerraformResource } from "../cdktf.js";
+import {
+  Lazy,
+  TerraformResource,
+  TerraformStack,
+  anyToHclTerraform,
+  anyToTerraform,
+  hashMapper,
+  hashMapperHcl,
+  type LocalExecProvisioner,
+} from "../cdktf.js";
 import { canonicalJson, sortKeys } from "../model/canonical.js";
 import type { DomainSpec, HostConnection, PoolSpec, VolumeSpec } from "../model/spec.js";
 import { escapeTemplate, escapeTemplateDeep } from "./template-escape.js";
@@ -175,17 +184,54 @@ function renderData(value: Record<string, unknown>): Record<string, unknown> {
   return escapeTemplateDeep(sortKeys(value));
 }
 
+/**
+ * A `terraform_data` resource: the JSON cdktf's `DataResource` writes, without its
+ * validation. `DataResource` checks the Terraform version by running `terraform version` in
+ * a child process for every instance when a stack is validated (about 40 ms each here): three
+ * per domain would make synthesizing 1,000 domains take two minutes, 10,000 twenty. Terraform
+ * older than 1.4 still fails clearly, at plan: it does not know the resource type.
+ */
+class TerraformDataResource extends TerraformResource {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly triggersReplace: unknown,
+    private readonly input: unknown,
+    provisioners: LocalExecProvisioner[] | undefined,
+  ) {
+    super(scope, id, {
+      terraformResourceType: "terraform_data",
+      terraformGeneratorMetadata: { providerName: "terraform" },
+      ...(provisioners === undefined ? {} : { provisioners }),
+    });
+  }
+
+  protected override synthesizeAttributes(): Record<string, unknown> {
+    return {
+      input: hashMapper(anyToTerraform)(this.input) as unknown,
+      triggers_replace: hashMapper(anyToTerraform)(this.triggersReplace) as unknown,
+    };
+  }
+
+  protected override synthesizeHclAttributes(): Record<string, unknown> {
+    return {
+      input: hashMapperHcl(anyToHclTerraform)(this.input) as unknown,
+      triggers_replace: hashMapperHcl(anyToHclTerraform)(this.triggersReplace) as unknown,
+    };
+  }
+}
+
 function createDataResource(scope: Construct, id: string, o: LifecycleResourceOptions): TerraformResource {
   const env: Record<string, string> = { [INPUT_ENV]: "${jsonencode(self.input)}" };
   if (o.provisioner?.expectHash === true) env[EXPECT_ENV] = "${self.triggers_replace.spec_hash}";
   const input = o.input;
-  return new DataResource(scope, id, {
-    triggersReplace: Lazy.anyValue({ produce: () => renderData(o.replace()) }) as unknown as Record<string, unknown>,
-    ...(input === undefined
-      ? {}
-      : { input: Lazy.anyValue({ produce: () => renderData(input()) }) as unknown as Record<string, unknown> }),
-    ...(o.provisioner === undefined ? {} : { provisioners: [localExec(o.provisioner, env)] }),
-  });
+  return new TerraformDataResource(
+    scope,
+    id,
+    Lazy.anyValue({ produce: () => renderData(o.replace()) }),
+    input === undefined ? undefined : Lazy.anyValue({ produce: () => renderData(input()) }),
+    o.provisioner === undefined ? undefined : [localExec(o.provisioner, env)],
+  );
 }
 
 function createNullResource(scope: Construct, id: string, o: LifecycleResourceOptions): TerraformResource {
@@ -221,7 +267,7 @@ export function nullTriggers(fields: Record<string, unknown>): Record<string, st
   return out;
 }
 
-function localExec(p: ProvisionerSpec, environment: Record<string, string>) {
+function localExec(p: ProvisionerSpec, environment: Record<string, string>): LocalExecProvisioner {
   return {
     type: "local-exec" as const,
     // `$${` is Terraform's escape for a literal `${`: the shell sees ${CDKTF_XEN_CLI:-cdktf-xen}.

@@ -163,6 +163,8 @@ class HostDiff {
   private readonly autostart: ReadonlySet<string>;
   private readonly bridges: ReadonlySet<string>;
   private readonly info: HostInfo;
+  /** Missing-bridge refusals of the domain being planned, by devid. */
+  private readonly bridgeRefusals = new Map<number, { bridge: string; blocks: RefuseMissingBridgeAction["blocks"][number][] }>();
   private readonly volumesByPath = new Map<string, LiveVolume>();
   private readonly volumesByName = new Map<string, LiveVolume>();
   /** Active declared domains by the `pool/name` of each volume their spec uses. */
@@ -365,7 +367,7 @@ class HostDiff {
 
     const bridges = this.missingBridges(d);
     if (ld === undefined) {
-      if (bridges.missing.length > 0) this.refuseBridges(d, bridges, "create-domain");
+      if (bridges.missing.length > 0) this.refuseBridges(bridges, "create-domain");
       else {
         this.add(Phase.Create, {
           kind: "create-domain",
@@ -425,6 +427,7 @@ class HostDiff {
         reason: `Remove ${autostartLinkPath(d.name)}: ${d.name} is declared without autostart.`,
       });
     }
+    this.flushBridgeRefusals(d);
   }
 
   private running(
@@ -451,7 +454,7 @@ class HostDiff {
       return;
     }
     if (changes.length > 0) {
-      if (restart) this.refuseBridges(d, bridges, "restart-domain");
+      if (restart) this.refuseBridges(bridges, "restart-domain");
       this.add(Phase.Pending, {
         kind: "pending-restart",
         class: "pending",
@@ -605,7 +608,7 @@ class HostDiff {
     for (const { devid, want, have } of vifs) {
       if (want === null || (have !== null && sameVif(want, have)) || d.type === "hvm") continue;
       if (missing.has(devid)) {
-        this.refuseBridge(d, devid, want.bridge, ["network-attach"]);
+        this.refuseBridge(devid, want.bridge, ["network-attach"]);
         continue;
       }
       this.add(Phase.Live, {
@@ -629,30 +632,39 @@ class HostDiff {
     return { missing };
   }
 
-  private refuseBridges(d: DomainSpec, bridges: Bridges, blocked: "create-domain" | "restart-domain"): void {
-    for (const { devid, bridge } of bridges.missing) this.refuseBridge(d, devid, bridge, [blocked]);
+  private refuseBridges(bridges: Bridges, blocked: "create-domain" | "restart-domain"): void {
+    for (const { devid, bridge } of bridges.missing) this.refuseBridge(devid, bridge, [blocked]);
   }
 
-  private refuseBridge(
-    d: DomainSpec,
-    devid: number,
-    bridge: string,
-    blocks: RefuseMissingBridgeAction["blocks"],
-  ): void {
-    const what = blocks[0] === "create-domain" ? "so the domain is not created" : blocks[0] === "restart-domain" ? "so the domain is not restarted" : "so the vif is not attached";
-    this.add(Phase.Refused, {
-      kind: "refuse-missing-bridge",
-      class: "refused",
-      host: this.host,
-      domain: d.name,
-      property: "vif",
-      devid,
-      old: null,
-      new: bridge,
-      blocks,
-      reason: `vif ${devid} of ${d.name} uses bridge ${bridge}, which dom0 does not have; xl would fail with "Could not find bridge device", ${what}.`,
-      fix: `Create bridge ${bridge} in dom0's network configuration, or declare a bridge dom0 has (it has: ${[...this.bridges].sort(compareStrings).join(", ") || "none"}).`,
-    });
+  /** Records that vif `devid`'s missing bridge blocks `blocked`; emitted once per vif by {@link flushBridgeRefusals}. */
+  private refuseBridge(devid: number, bridge: string, blocks: RefuseMissingBridgeAction["blocks"]): void {
+    const known = this.bridgeRefusals.get(devid);
+    if (known === undefined) this.bridgeRefusals.set(devid, { bridge, blocks: [...blocks] });
+    else for (const b of blocks) if (!known.blocks.includes(b)) known.blocks.push(b);
+  }
+
+  private flushBridgeRefusals(d: DomainSpec): void {
+    const what: Record<RefuseMissingBridgeAction["blocks"][number], string> = {
+      "create-domain": "the domain is not created",
+      "restart-domain": "the domain is not restarted",
+      "network-attach": "the vif is not attached",
+    };
+    for (const [devid, { bridge, blocks }] of [...this.bridgeRefusals].sort(([a], [b]) => a - b)) {
+      this.add(Phase.Refused, {
+        kind: "refuse-missing-bridge",
+        class: "refused",
+        host: this.host,
+        domain: d.name,
+        property: "vif",
+        devid,
+        old: null,
+        new: bridge,
+        blocks,
+        reason: `vif ${devid} of ${d.name} uses bridge ${bridge}, which dom0 does not have; xl would fail with "Could not find bridge device", so ${blocks.map((b) => what[b]).join(" and ")}.`,
+        fix: `Create bridge ${bridge} in dom0's network configuration, or declare a bridge dom0 has (it has: ${[...this.bridges].sort(compareStrings).join(", ") || "none"}).`,
+      });
+    }
+    this.bridgeRefusals.clear();
   }
 
   // -------------------------------------------------------------------------------------------

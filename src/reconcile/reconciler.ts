@@ -68,11 +68,11 @@ async function read(transport: Transport, spec: HostSpec, options: ReconcileOpti
       { path: "snapshot", message: `exit status ${result.code}: ${result.stderr.trim().split("\n").slice(-3).join(" | ")}` },
     ]);
   }
-  return liveFrom(spec, result.stdout);
+  return liveFrom(spec, result.stdout, n);
 }
 
-function liveFrom(spec: HostSpec, stdout: string): LiveHost {
-  const parsed = parseSnapshot(stdout, spec.pools);
+function liveFrom(spec: HostSpec, stdout: string, nonce: string): LiveHost {
+  const parsed = parseSnapshot(stdout, spec.pools, { nonce });
   if (!parsed.ok) throw new LiveStateError(spec.host, parsed.issues);
   return parsed.value;
 }
@@ -158,7 +158,7 @@ export async function applyHost(transport: Transport, spec: HostSpec, options: R
           : null;
       throw new StepFailedError(spec.host, subject, step?.label ?? "apply plan", f.rc, f.output, xl, outcome.succeeded.length);
     }
-    let after = diffHost(spec, liveFrom(spec, result.stdout), options.diff);
+    let after = diffHost(spec, liveFrom(spec, result.stdout, n), options.diff);
     if (executableActions(after).length > 0) {
       // Guests act on some changes asynchronously (a balloon target, a vCPU coming online):
       // read once more before calling it a failure.

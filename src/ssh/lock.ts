@@ -189,10 +189,8 @@ export async function acquireHostLock(transport: Transport, options: HostLockOpt
   });
   let first: "locked" | "backstop" | ExecResult;
   try {
+    // A rejection here is the transport's ConnectionLostError, already typed: let it through.
     first = await Promise.race([locked.then(() => "locked" as const), session.done, backstopFired]);
-  } catch (err) {
-    clearTimeout(backstop);
-    throw err; // ConnectionLostError from the transport, already typed
   } finally {
     clearTimeout(backstop);
   }

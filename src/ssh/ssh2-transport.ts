@@ -165,12 +165,15 @@ const PID_LINE = /^cdktf-xen:pid=(\d+)$/;
  * The command as sent: it first prints its shell's PID on stderr (stripped again before
  * anyone sees stderr). sshd starts each command in a new session (setsid), so that PID is
  * also the process group of everything the command starts, and a timed-out command can be
- * killed with `kill -KILL -- -PID`. The SSH `signal` request cannot be used for that:
- * OpenSSH's sshd ignores it for root logins (no privilege separation after a root login),
- * and dom0 is reached as root.
+ * killed with `kill -9 -PID` (a form both dash and bash accept; dash's kill misreads
+ * `-s KILL -PID` and `-- -PID`). The SSH `signal` request cannot do it: OpenSSH's sshd
+ * ignores it after a root login (no privilege separation then), and dom0 is reached as root.
+ * The command runs under the login user's shell, which must be a POSIX shell.
  */
 export function wrapCommand(command: string): string {
-  return `printf '${PID_MARKER}%s\\n' "$$" >&2; ${command}`;
+  // On a line of its own: the shell runs it before parsing the command, so a command with a
+  // syntax error still reports its PID, and the shell's error quotes only the command.
+  return `printf '${PID_MARKER}%s\\n' "$$" >&2\n${command}`;
 }
 
 /**
@@ -496,7 +499,7 @@ export class Ssh2Transport implements Transport {
     const pid = watch.remotePid;
     if (pid !== null && live.alive) {
       try {
-        const killer = await this.#openChannel(live, `kill -KILL -- -${pid} 2>/dev/null || kill -KILL ${pid} 2>/dev/null; true`, context, false);
+        const killer = await this.#openChannel(live, `kill -9 -${pid} 2>/dev/null || kill -9 ${pid} 2>/dev/null; true`, context, false);
         killer.resume();
         killer.stderr.resume();
         killer.end();

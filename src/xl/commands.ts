@@ -9,6 +9,7 @@
  * @see https://xenbits.xen.org/docs/4.17-testing/man/xl.1.html
  */
 import type { DiskSpec, VifSpec } from "../model/spec.js";
+import { canonicalCpuList } from "./cpulist.js";
 import { renderDiskSpec } from "./disk-spec.js";
 import { XlArgumentError, XlRenderError } from "./errors.js";
 import { AUTOSTART_DIR, MANAGED_CONFIG_DIR } from "./live.js";
@@ -71,7 +72,8 @@ function checkPath(field: string, path: string): string {
 }
 
 function checkCpuList(field: string, list: string): string {
-  if (!/^(all|\d+(-\d+)?(,\^?\d+(-\d+)?)*)$/.test(list)) {
+  const canon = canonicalCpuList(list);
+  if (canon === null || canon === "none") {
     throw new XlArgumentError(field, list, "not a CPU list", 'write "all" or CPUs and ranges such as "2" or "0-3,6"');
   }
   return list;
@@ -263,6 +265,8 @@ export function writeFileAtomic(path: string, content: string): string {
   return sh(
     [
       "set -e",
+      // mv onto a directory would move the file into it instead of replacing it.
+      `if [ -d ${shellQuote(path)} ]; then echo ${shellQuote(`${path} is a directory`)} >&2; exit 21; fi`,
       `mkdir -p -- ${shellQuote(dir)}`,
       `tmp=$(mktemp ${tmpl})`,
       `trap 'rm -f -- "$tmp"' EXIT`,

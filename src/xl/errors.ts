@@ -36,7 +36,7 @@ export class XlRenderError extends Error {
     /** The domain whose config was being rendered, when known. */
     readonly domain?: string,
   ) {
-    super(`${domain ? `domain "${domain}": ` : ""}cannot render xl.cfg field ${field}: ${why}. Fix: ${fix}`);
+    super(`${domain !== undefined ? `domain ${JSON.stringify(domain)}: ` : ""}cannot render xl.cfg field ${field}: ${why}. Fix: ${fix}`);
   }
 }
 

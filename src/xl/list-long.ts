@@ -172,7 +172,7 @@ class Obj {
         this.issues.push({ path: `${this.path}.${key}[${i}]`, message: "expected an array of CPU numbers" });
         return "all";
       }
-      return bits.length === 0 ? "" : formatCpuRanges(bits as number[]);
+      return formatCpuRanges(bits as number[]);
     });
   }
 }

@@ -244,8 +244,9 @@ function render(spec: DomainSpec): string {
     seen.add(pin.vcpu);
     for (const which of ["hard", "soft"] as const) {
       const canon = canonicalCpuList(pin[which]);
-      if (canon === null) {
-        throw new XlRenderError(`pins[${i}].${which}`, `"${pin[which]}" is not a CPU list`, 'write "all" or CPUs and ranges such as "2", "0-3,6"');
+      if (canon === null || canon === "none") {
+        // xl.cfg has no spelling for an empty affinity: `cpus` items go through xl's parse_cpurange.
+        throw new XlRenderError(`pins[${i}].${which}`, `"${pin[which]}" is not a CPU list xl accepts in a config`, 'write "all" or CPUs and ranges such as "2", "0-3,6"');
       }
       (which === "hard" ? hard : soft)[pin.vcpu] = canon;
     }

@@ -173,12 +173,11 @@ export interface SnapshotSection {
  * Splits snapshot output into its sections by name. Issues: no header line, another nonce
  * than `nonce`, a section that does not end (the script was cut short), stray text.
  *
- * @param nonce the nonce given to {@link snapshotScript}. @default DEFAULT_SNAPSHOT_NONCE
+ * @param nonce the nonce given to {@link snapshotScript}, checked against the header.
+ *   @default - the nonce the header line names (the script prints that line before anything
+ *   else, so no command output can stand in for it)
  */
-export function parseSnapshotSections(
-  output: string,
-  nonce: string = DEFAULT_SNAPSHOT_NONCE,
-): ParseResult<ReadonlyMap<string, SnapshotSection>> {
+export function parseSnapshotSections(output: string, nonce?: string): ParseResult<ReadonlyMap<string, SnapshotSection>> {
   const lines = output.split("\n");
   const first = lines.findIndex((l) => l !== "");
   const head = first < 0 ? null : /^(#cdktf-xen:[A-Za-z0-9]{1,64}#) SNAPSHOT (\d+)$/.exec(lines[first]!);
@@ -187,7 +186,7 @@ export function parseSnapshotSections(
     return failed([{ path: `line ${first + 1}`, message: `snapshot format ${head[2]}, expected ${SNAPSHOT_VERSION}` }]);
   }
   const m = head[1]!;
-  if (m !== marker(nonce)) {
+  if (nonce !== undefined && m !== marker(nonce)) {
     return failed([{ path: `line ${first + 1}`, message: `snapshot nonce ${m} is not the one this script was built with (${marker(nonce)})` }]);
   }
   const issues: ParseIssue[] = [];
@@ -234,11 +233,13 @@ export function parseSnapshotSections(
  * size for qcow2 images. Autostart: names whose link points at their managed config file.
  *
  * @param pools the host's declared pools, the same array given to {@link snapshotScript}.
- * @param options the options given to {@link snapshotScript} (its directories name the files).
+ * @param options the options given to {@link snapshotScript}: its directories name the files;
+ *   `nonce`, when given, is checked against the output's header (when omitted, the header's
+ *   own nonce is used).
  */
 export function parseSnapshot(output: string, pools: readonly PoolSpec[], options: SnapshotOptions = {}): ParseResult<LiveHost> {
   const o = resolve(options);
-  const split = parseSnapshotSections(output, o.nonce);
+  const split = parseSnapshotSections(output, options.nonce);
   if (!split.ok) return split;
   const sections = split.value;
   const issues: ParseIssue[] = [];

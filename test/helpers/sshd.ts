@@ -100,6 +100,22 @@ function killQuietly(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * SIGKILLs sessions by process group as well as by PID: sshd starts every command in a
+ * session of its own, and a command that forks between our /proc scan and the kill would
+ * otherwise survive, reparented to init.
+ */
+function killSessionTree(pids: readonly number[]): void {
+  for (const p of pids) {
+    try {
+      process.kill(-p, "SIGKILL");
+    } catch {
+      // not a group leader, or gone
+    }
+    killQuietly(p, "SIGKILL");
+  }
+}
+
 /** Whether a process exists (and is not a zombie). */
 export function processAlive(pid: number): boolean {
   try {
@@ -237,9 +253,7 @@ function makeHandle(
   const waitExit = async (): Promise<void> => {
     await waitUntil(() => exited, 5_000);
   };
-  const killSessions = (): void => {
-    for (const p of descendantPids(pid)) killQuietly(p, "SIGKILL");
-  };
+  const killSessions = (): void => killSessionTree(descendantPids(pid));
   let stopped = false;
   const log = (): string => (existsSync(logPath) ? readFileSync(logPath, "utf8") : "");
   const count = (needle: string): number => log().split("\n").filter((l) => l.includes(needle)).length;
@@ -270,7 +284,7 @@ function makeHandle(
     kill: async () => {
       const sessions = descendantPids(pid);
       killQuietly(pid, "SIGKILL");
-      for (const p of sessions) killQuietly(p, "SIGKILL");
+      killSessionTree(sessions);
       await waitExit();
     },
     stop: async () => {
@@ -283,7 +297,7 @@ function makeHandle(
         if (!exited) killQuietly(pid, "SIGKILL");
       }
       // Sessions outlive a terminated listener; they are ours too.
-      for (const p of sessions) killQuietly(p, "SIGKILL");
+      killSessionTree(sessions);
       rmSync(dir, { recursive: true, force: true });
     },
   };

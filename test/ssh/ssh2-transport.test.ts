@@ -230,6 +230,13 @@ describe("Ssh2Transport against a real sshd", { timeout: 60_000 }, () => {
       expect(r).toEqual({ stdout: "out\n", stderr: "no such domain\n", code: 3, signal: null });
     });
 
+    it("GIVEN a command with a shell syntax error WHEN run THEN the shell's message is the result's stderr, without our PID line", async () => {
+      const r = await transport(sshd.connection()).exec("if then fi");
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("syntax error");
+      expect(r.stderr).not.toContain("cdktf-xen:pid");
+    });
+
     it("GIVEN a command killed by a signal WHEN run THEN the result names the signal", async () => {
       const r = await transport(sshd.connection()).exec("kill -TERM $$");
       expect(r).toMatchObject({ code: -1, signal: "TERM" });
@@ -299,18 +306,19 @@ describe("Ssh2Transport against a real sshd", { timeout: 60_000 }, () => {
   });
 
   describe("timeouts", () => {
-    it("GIVEN `sleep 30` with a 1 s timeout WHEN run THEN CommandTimeoutError names host, step, command and seconds; the remote process is killed; the connection stays usable", async () => {
+    it("GIVEN `sleep 30` with a 1 s timeout WHEN run THEN CommandTimeoutError names host, step, command and seconds; the remote processes are killed; the connection stays usable", async () => {
       const connections = sshd.connectionCount();
       const pidFile = join(sshd.dir, "sleeper.pid");
       const t = transport(sshd.connection());
       await t.exec("true");
-      const command = `echo $$ > ${pidFile}; exec sleep 30`;
+      // The sleep is a child of the command's shell: the whole process group must die.
+      const command = `sleep 30 & echo $! > ${pidFile}; wait`;
       const err = await t.exec(command, { timeoutMs: 1_000, step: "wait for guest" }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(CommandTimeoutError);
       const m = (err as Error).message;
       expect(m).toContain(HOST);
       expect(m).toContain('step "wait for guest"');
-      expect(m).toContain("exec sleep 30");
+      expect(m).toContain("sleep 30 &");
       expect(m).toContain("1 s");
       const pid = Number(readFileSync(pidFile, "utf8"));
       expect(await waitUntil(() => !processAlive(pid), 5_000)).toBe(true);

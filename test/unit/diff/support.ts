@@ -264,12 +264,70 @@ export function driftedLive(older: HostSpec, drift: Drift): LiveHost {
   };
 }
 
-/** A declared spec and a live host that ran an older declaration of (some of) the same names, with drift. */
+/** Groups of properties that change together (so the older domain stays valid). */
+const GROUPS = {
+  type: ["type", "boot", "cpuid", "hvm", "vifs"],
+  vcpus: ["vcpus", "maxVcpus", "pins"],
+  memory: ["memoryMiB", "maxMemoryMiB"],
+  disks: ["disks"],
+  onPoweroff: ["onPoweroff"],
+  onReboot: ["onReboot"],
+  onCrash: ["onCrash"],
+  autostart: ["autostart"],
+  scheduler: ["scheduler"],
+  cpupool: ["cpupool"],
+} as const satisfies Record<string, readonly (keyof DomainSpec)[]>;
+
+/** `d` with a few groups of properties taken from another random domain of the same name. */
+function arbOlder(d: DomainSpec): fc.Arbitrary<DomainSpec> {
+  const groups = Object.keys(GROUPS) as (keyof typeof GROUPS)[];
+  return fc
+    .tuple(arbDomain(d.name), fc.subarray(groups, { maxLength: 2 }))
+    .map(([alt, picked]) => {
+      const out: Record<string, unknown> = { ...d };
+      for (const g of picked) for (const key of GROUPS[g]) out[key] = alt[key];
+      return out as unknown as DomainSpec;
+    });
+}
+
+/**
+ * A declared spec and a live host that ran an older declaration with drift on top. The older
+ * declaration mostly agrees with the new one (a few groups of properties differ per domain),
+ * so that a single difference — and so each comparison on its own — is exercised.
+ */
 export function arbScenario(): fc.Arbitrary<{ spec: HostSpec; live: LiveHost }> {
-  return fc.record({ spec: arbHostSpec(), older: arbHostSpec(), drift: arbDrift() }).map(({ spec, older, drift }) => ({
-    spec,
-    live: driftedLive(older, drift),
-  }));
+  return arbHostSpec()
+    .chain((spec) => {
+      const declared = new Map(spec.domains.map((d) => [d.name, d]));
+      const sizes = new Map(spec.volumes.map((v) => [`${v.pool}/${v.name}`, v.sizeMiB]));
+      const olderDomains = fc.tuple(
+        ...NAMES.map((name) => {
+          const d = declared.get(name);
+          const absent = fc.constant(null);
+          return d !== undefined
+            ? fc.oneof({ weight: 6, arbitrary: arbOlder(d) }, { weight: 1, arbitrary: absent })
+            : fc.oneof({ weight: 3, arbitrary: absent }, { weight: 1, arbitrary: arbDomain(name) });
+        }),
+      );
+      return fc.record({
+        spec: fc.constant(spec),
+        older: olderDomains.chain((ds) => {
+          const present = ds.filter((d): d is DomainSpec => d !== null);
+          return fc
+            .tuple(...present.map((d) => fc.tuple(...d.disks.map((k) => fc.constantFrom(sizes.get(k.volume ?? "") ?? 64, 64, 130, 256)))))
+            .map((allSizes) =>
+              hostSpec(
+                present,
+                present.flatMap((d, i) =>
+                  d.disks.map((k, j) => ({ name: `${d.name}-${k.vdev}`, pool: "vg0", sizeMiB: allSizes[i]![j]!, format: "raw" as const, retention: "retain" as const })),
+                ),
+              ),
+            );
+        }),
+        drift: arbDrift(),
+      });
+    })
+    .map(({ spec, older, drift }) => ({ spec, live: driftedLive(older, drift) }));
 }
 
 /** A deterministic shuffle (Fisher–Yates driven by `seed`). */

@@ -22,6 +22,8 @@ const ACTIONS: readonly ShutdownAction[] = ["destroy", "restart", "rename_restar
 
 const cpuList = fc.oneof(
   fc.constant("all"),
+  // Non-canonical spellings xl accepts; the view compares them canonically.
+  fc.constantFrom("nodes:0", "all,^3", "0-3,^1", "3,1-2"),
   fc.uniqueArray(fc.integer({ min: 0, max: 15 }), { minLength: 1, maxLength: 6 }).map((cpus) => {
     const s = [...cpus].sort((a, b) => a - b);
     const parts: string[] = [];
@@ -55,7 +57,7 @@ const vif: fc.Arbitrary<VifSpec> = fc.record({
     { nil: null },
   ),
   model: fc.option(fc.constantFrom("e1000", "rtl8139", "virtio-net"), { nil: null }),
-  rate: fc.option(fc.constantFrom("10Mb/s", "100MB/s@20ms", "1Gb/s@1s", "5000B/s", "3Kb/s@300us", "7MB/s@2"), { nil: null }),
+  rate: fc.option(fc.constantFrom("10Mb/s", "100MB/s@20ms", "1Gb/s@1s", "5000B/s", "3KB/s@300ms", "7MB/s@2"), { nil: null }),
 });
 
 /** A DomainSpec that renderXlCfg accepts. */

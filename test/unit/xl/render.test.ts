@@ -13,10 +13,14 @@ import { type Capture, fixture, runOracle, xluOracle } from "./helpers.js";
 const with_ = (patch: Partial<DomainSpec>): DomainSpec => ({ ...PV, ...patch });
 
 describe("renderXlCfg", () => {
+  it("starts every file with the managed-by header", () => {
+    expect(XL_CFG_HEADER).toBe("# managed by cdktf-xen — edits are overwritten");
+  });
+
   it("renders a PV domain as xl.cfg, header first, keys in a fixed order", () => {
     expect(renderXlCfg(PV)).toBe(
       [
-        "# managed by cdktf-xen — edits are overwritten",
+        XL_CFG_HEADER,
         'name = "web-1"',
         'type = "pv"',
         "memory = 128",
@@ -108,7 +112,8 @@ describe("renderXlCfg", () => {
     ["memory above maxMemory", { memoryMiB: 512 }, /memoryMiB/],
     ["a fractional memory size", { memoryMiB: 127.5 }, /memoryMiB.*integer/],
     ["a pin of a vCPU that does not exist", { pins: [{ vcpu: 4, hard: "1", soft: "all" }] }, /pins\[0\]\.vcpu.*maxVcpus is 4/],
-    ["a pin that is not a CPU list", { pins: [{ vcpu: 0, hard: "node:1", soft: "all" }] }, /pins\[0\]\.hard/],
+    ["a pin that is not a CPU list", { pins: [{ vcpu: 0, hard: "3-1", soft: "all" }] }, /pins\[0\]\.hard/],
+    ["a pin to no CPU at all", { pins: [{ vcpu: 0, hard: "all", soft: "1,^1" }] }, /pins\[0\]\.soft/],
     ["a weight of 0", { scheduler: { weight: 0, cap: 0 } }, /scheduler\.weight/],
     ["a bootloader on HVM", { type: "hvm", boot: { kind: "bootloader", bootloader: "pygrub", bootloaderArgs: [] } }, /boot\.bootloader.*PV and PVH/],
     ["PV firmware other than pvgrub", { boot: { kind: "firmware", firmware: "bios", bootOrder: "c" } }, /boot\.firmware.*pvgrub/],
@@ -167,6 +172,8 @@ describe("parseXlCfg", () => {
   it.each<[Capture, string]>([
     ["xen-4.17", "pv1.cfg"],
     ["xen-4.17-capture2", "pv1.cfg"],
+    ["xen-4.17", "pv1-cfg.out"],
+    ["xen-4.17-capture2", "pv1-cfg.out"],
   ])("reads the lab's hand-written %s/%s with xl's defaults and legacy disk syntax", (capture, file) => {
     const r = parseXlCfg(fixture(capture, file));
     expect(r.ok).toBe(true);
@@ -189,6 +196,20 @@ describe("parseXlCfg", () => {
       pins: [],
       cpuid: null,
       hvm: null,
+    });
+  });
+
+  it.each<[Capture, string]>([
+    ["xen-4.17", "pvh1.cfg"],
+    ["xen-4.17-capture2", "pvh1-rdtscp.cfg"],
+  ])("reads the PVH config %s/%s without cpuid", (capture, file) => {
+    expect(parseXlCfg(fixture(capture, file))).toMatchObject({ ok: true, value: { name: "pvh1", type: "pvh", cpuid: null, onCrash: "preserve" } });
+  });
+
+  it("reads the xen-4.17 HVM config (console=ttyS0, no cpuid)", () => {
+    expect(parseXlCfg(fixture("xen-4.17", "hvm1.cfg"))).toMatchObject({
+      ok: true,
+      value: { type: "hvm", cpuid: null, onReboot: "restart", hvm: { serial: "pty", vnc: false }, boot: { cmdline: "console=ttyS0" } },
     });
   });
 

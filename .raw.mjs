@@ -1,0 +1,11 @@
+import { App, TerraformStack, DataResource, LocalBackend } from "cdktf";
+import { mkdtempSync } from "node:fs"; import { tmpdir } from "node:os"; import { join } from "node:path";
+const N = Number(process.argv[2]);
+const t0 = performance.now();
+const app = new App({ outdir: mkdtempSync(join(tmpdir(), "p-")) });
+const stack = new TerraformStack(app, "s");
+new LocalBackend(stack, { path: "terraform.tfstate" });
+for (let i = 0; i < N; i++) new DataResource(stack, `r${i}`, { triggersReplace: { name: `r${i}` } });
+const t1 = performance.now();
+app.synth();
+console.log(N, "construct", (t1 - t0).toFixed(0), "synth", (performance.now() - t1).toFixed(0), "rss", process.resourceUsage().maxRSS);
