@@ -7,6 +7,8 @@ type Bench = { readonly title: string; readonly load: () => Promise<() => Promis
 const benches: Bench[] = [
   { title: "diff engine: 1,000 domains on one host", load: async () => (await import("./diff.bench.js")).benchDiff },
   { title: "ssh: raw OpenSSH vs ssh2 transport", load: async () => (await import("./ssh.bench.js")).benchSsh },
+  { title: "reconcile: SSH cost per host, provisioner overhead", load: async () => (await import("./reconcile.bench.js")).benchReconcile },
+  { title: "synth: cdktf-xen fleet vs plain cdktf", load: async () => (await import("./synth.bench.js")).benchSynth },
 ];
 
 async function run(): Promise<void> {

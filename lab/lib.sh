@@ -9,7 +9,8 @@
 #                                  (default <repo>/.lab, gitignored)
 #   CDKTF_XEN_LAB_STATE            state file read by tests and tools (default $CDKTF_XEN_LAB_DIR/host.json)
 #   CDKTF_XEN_LAB_PORT             127.0.0.1 port forwarded to dom0's sshd (default: a free port)
-#   CDKTF_XEN_LAB_CPUS             pCPUs of the Xen host = dom0 vCPUs (default 2: pin tests need two)
+#   CDKTF_XEN_LAB_CPUS             pCPUs of the Xen host (default 2: pin tests need two)
+#   CDKTF_XEN_LAB_DOM0_CPUS        dom0 vCPUs, dom0_max_vcpus (default: all pCPUs; 1 measured no faster)
 #   CDKTF_XEN_LAB_MEMORY_MIB       RAM of the Xen host (default 3072)
 #   CDKTF_XEN_LAB_DOM0_MEMORY_MIB  dom0_mem (default 1024)
 #   CDKTF_XEN_LAB_VG_GIB           size of the sparse disk holding VG vg0 (default 8)
@@ -28,6 +29,7 @@ LAB_DIR=${CDKTF_XEN_LAB_DIR:-$LAB_REPO/.lab}
 LAB_STATE=${CDKTF_XEN_LAB_STATE:-$LAB_DIR/host.json}
 LAB_RUN=$LAB_DIR/run
 LAB_CPUS=${CDKTF_XEN_LAB_CPUS:-2}
+LAB_DOM0_CPUS=${CDKTF_XEN_LAB_DOM0_CPUS:-$LAB_CPUS}
 LAB_MEMORY_MIB=${CDKTF_XEN_LAB_MEMORY_MIB:-3072}
 LAB_DOM0_MEMORY_MIB=${CDKTF_XEN_LAB_DOM0_MEMORY_MIB:-1024}
 LAB_VG_GIB=${CDKTF_XEN_LAB_VG_GIB:-8}

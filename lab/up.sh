@@ -94,7 +94,7 @@ qemu-img create -q -f qcow2 -b "$cache/dom0-root.img" -F raw "$LAB_RUN/dom0-root
 truncate -s "${LAB_VG_GIB}G" "$LAB_RUN/vg.img"
 
 xen_args="console=com1 com1=115200,8n1 dom0_mem=${LAB_DOM0_MEMORY_MIB}M,max:${LAB_DOM0_MEMORY_MIB}M"
-xen_args+=" dom0_max_vcpus=$LAB_CPUS smap=0 smep=0 spec-ctrl=eager-fpu noreboot ${CDKTF_XEN_LAB_XEN_ARGS:-}"
+xen_args+=" dom0_max_vcpus=$LAB_DOM0_CPUS smap=0 smep=0 spec-ctrl=eager-fpu noreboot ${CDKTF_XEN_LAB_XEN_ARGS:-}"
 dom0_args="root=/dev/vda ro console=hvc0 earlyprintk=xen net.ifnames=1"
 
 t0=$(date +%s)
@@ -118,7 +118,7 @@ for attempt in 1 2 3; do
     -drive "file=$LAB_RUN/vg.img,if=virtio,format=raw,cache=unsafe" \
     -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$port-:22" \
     -device virtio-net-pci,netdev=n0 \
-    -pidfile "$LAB_RUN/qemu.pid" -daemonize 2>"$LAB_RUN/qemu.err"; then
+    -pidfile "$LAB_RUN/qemu.pid" -daemonize 2>"$LAB_RUN/qemu.err" 9>&-; then
     break
   fi
   if [ -z "${CDKTF_XEN_LAB_PORT:-}" ] && grep -q 'host forwarding' "$LAB_RUN/qemu.err" && [ "$attempt" -lt 3 ]; then
@@ -144,12 +144,15 @@ until lab_ssh "$port" "$key" "$known_hosts" "$READY_CHECK" >/dev/null 2>&1; do
   now=$(date +%s)
   if [ "$now" -ge "$deadline" ]; then
     why=$(lab_ssh "$port" "$key" "$known_hosts" \
-      'xl list >/dev/null 2>&1 || echo "xl list fails"; vgs vg0 >/dev/null 2>&1 || echo "no vg0"; ip -br addr show xenbr0 2>&1; systemctl --failed --no-legend' 2>&1 || true)
+      'xl list >/dev/null 2>&1 || echo "xl list fails (xenstored?)"; vgs vg0 >/dev/null 2>&1 || echo "no VG vg0";
+       ip -4 -o addr show dev xenbr0 2>/dev/null | grep -q " inet " || echo "xenbr0 has no IPv4 address";
+       [ -d /var/log/xen/console ] || echo "no /var/log/xen/console";
+       systemctl --failed --no-legend --plain | sed "s/^/failed unit: /"' 2>&1 | tr '\n' ';' || true)
     die "dom0 was not ready after $LAB_BOOT_TIMEOUT s: ${why:-sshd does not answer}" \
       "read $LAB_RUN/serial.log; raise CDKTF_XEN_LAB_BOOT_TIMEOUT on a loaded machine"
   fi
   if [ "$now" -ge "$next_note" ]; then
-    log "still booting ($((now - t0)) s): $(tr -d '\r' <"$LAB_RUN/serial.log" | grep -av '^[[:space:]]*$' | tail -n 1 | cut -c1-110)"
+    log "still booting ($((now - t0)) s): $(tr -d '\r' <"$LAB_RUN/serial.log" | sed 's/\x1b\[[0-9;]*m//g' | grep -av '^[[:space:]]*$' | tail -n 1 | cut -c1-110)"
     next_note=$((now + 30))
   fi
   sleep 2
@@ -173,6 +176,7 @@ tmp=$LAB_STATE.tmp.$$
   printf '  "cpus": %s,\n' "$LAB_CPUS"
   printf '  "memoryMiB": %s,\n' "$LAB_MEMORY_MIB"
   printf '  "dom0MemoryMiB": %s,\n' "$LAB_DOM0_MEMORY_MIB"
+  printf '  "dom0Cpus": %s,\n' "$LAB_DOM0_CPUS"
   printf '  "pid": %s,\n' "$qemu_pid"
   printf '  "serialLog": %s,\n' "$(json_str "$LAB_RUN/serial.log")"
   printf '  "xenVersion": %s,\n' "$(json_str "${xen_version:-unknown}")"

@@ -15,7 +15,8 @@ export {
   Lazy,
   Token,
   Annotations,
+  TerraformVariable,
 } from "cdktf";
 export { DataResource } from "cdktf";
 export { hashMapper, hashMapperHcl, anyToTerraform, anyToHclTerraform } from "cdktf";
-export type { LocalExecProvisioner, ITerraformDependable } from "cdktf";
+export type { LocalExecProvisioner, ITerraformDependable, IResolvable, IResolveContext } from "cdktf";

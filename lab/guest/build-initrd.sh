@@ -22,6 +22,7 @@ install -m 0644 "$src/inittab" "$work/etc/inittab"
 install -m 0755 "$src/rcS" "$work/etc/init.d/rcS"
 install -m 0755 "$src/xenlab-monitor" "$work/etc/xenlab-monitor"
 install -m 0755 "$src/udhcpc.script" "$work/etc/udhcpc.script"
+install -m 0755 "$src/xenlab-console" "$work/etc/xenlab-console"
 
 # Front-end drivers and their dependencies, dependencies first, uncompressed for busybox insmod.
 : >"$work/lib/modules/load-order"

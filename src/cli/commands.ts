@@ -66,6 +66,17 @@ export function registerCommands(program: Command, setExit: (code: number) => vo
     );
 
   program
+    .command("prune-host")
+    .description("Provisioner entry point: remove the domains and DELETE volumes a host's reconcile resource recorded but ./cdk.tf.json no longer declares.")
+    .option("--stack-dir <dir>", "directory holding cdk.tf.json", ".")
+    .action(
+      run(async (opts: { stackDir: string }) => {
+        const { pruneHostCommand } = await import("./provisioners.js");
+        return pruneHostCommand(opts.stackDir);
+      }),
+    );
+
+  program
     .command("destroy-volume")
     .description("Provisioner entry point: delete a volume if its retention is DELETE; keep it otherwise.")
     .option("--stack-dir <dir>", "directory holding cdk.tf.json", ".")

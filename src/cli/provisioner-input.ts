@@ -10,6 +10,13 @@ export interface HostInput {
   readonly host: string;
   readonly connection: HostConnection;
 }
+/** Input of `prune-host`: the host input plus what the stack managed on the host when it was recorded. */
+export interface PruneInput extends HostInput {
+  readonly managed: {
+    readonly domains: readonly string[];
+    readonly deleteVolumes: readonly { readonly pool: PoolSpec; readonly volume: VolumeSpec }[];
+  };
+}
 /** Input of `destroy-domain`. */
 export interface DomainInput extends HostInput {
   readonly name: string;
@@ -58,9 +65,13 @@ function connection(v: unknown): HostConnection {
 
 /** Parses CDKTF_XEN_INPUT for a resource of kind `kind`. */
 export function readInput(env: NodeJS.ProcessEnv, kind: "host"): HostInput;
+export function readInput(env: NodeJS.ProcessEnv, kind: "prune"): PruneInput;
 export function readInput(env: NodeJS.ProcessEnv, kind: "domain"): DomainInput;
 export function readInput(env: NodeJS.ProcessEnv, kind: "volume"): VolumeInput;
-export function readInput(env: NodeJS.ProcessEnv, kind: "host" | "domain" | "volume"): HostInput | DomainInput | VolumeInput {
+export function readInput(
+  env: NodeJS.ProcessEnv,
+  kind: "host" | "prune" | "domain" | "volume",
+): HostInput | PruneInput | DomainInput | VolumeInput {
   const raw = env[INPUT_ENV];
   if (raw === undefined || raw === "") fail("the variable is not set");
   let json: unknown;
@@ -70,11 +81,30 @@ export function readInput(env: NodeJS.ProcessEnv, kind: "host" | "domain" | "vol
     fail("it is not JSON");
   }
   const o = object(json, "the input");
-  if (o.cdktf_xen !== kind) fail(`it describes a "${String(o.cdktf_xen)}" resource, not a "${kind}"`);
+  const marker = kind === "prune" ? "host" : kind;
+  if (o.cdktf_xen !== marker) fail(`it describes a "${String(o.cdktf_xen)}" resource, not a "${marker}"`);
   const base = { host: str(o, "host"), connection: connection(o.connection) };
   switch (kind) {
     case "host":
       return base;
+    case "prune": {
+      // Recorded by cdktf-xen ≥ 0.1; a resource without the record has nothing to prune.
+      const m = o.managed === undefined ? { domains: [], deleteVolumes: [] } : object(o.managed, "managed");
+      const domains = m.domains;
+      const deleteVolumes = m.deleteVolumes;
+      if (!Array.isArray(domains) || !domains.every((d) => typeof d === "string")) fail("managed.domains is not a list of names");
+      if (!Array.isArray(deleteVolumes)) fail("managed.deleteVolumes is not a list");
+      return {
+        ...base,
+        managed: {
+          domains: domains as string[],
+          deleteVolumes: (deleteVolumes as unknown[]).map((v, i) => {
+            const e = object(v, `managed.deleteVolumes[${i}]`);
+            return { pool: object(e.pool, "pool") as unknown as PoolSpec, volume: object(e.volume, "volume") as unknown as VolumeSpec };
+          }),
+        },
+      };
+    }
     case "domain":
       return { ...base, name: str(o, "name") };
     case "volume": {

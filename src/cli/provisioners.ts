@@ -112,3 +112,42 @@ export async function destroyVolumeCommand(dir: string): Promise<number> {
     return reportError(e);
   }
 }
+
+/**
+ * `cdktf-xen prune-host`: the destroy-time provisioner of a host's reconcile resource. Removes
+ * the domains (and DELETE-retention volumes) its recorded input lists but the current stack
+ * file no longer declares on the host — what Terraform itself cannot do, since it drops a
+ * removed resource's provisioners with its block. Whatever is still declared is left alone,
+ * so a `terraform destroy` (where everything is still declared) prunes nothing here: the
+ * domains' and volumes' own destroy provisioners do that work.
+ */
+export async function pruneHostCommand(dir: string): Promise<number> {
+  try {
+    const input = readInput(process.env, "prune");
+    const hosts = await stackHosts(dir, false);
+    const host = hosts.find((h) => h.hostId === input.host);
+    if (host === undefined) {
+      out(`cdktf-xen: host ${input.host} is not in ${dir}/cdk.tf.json; nothing is pruned (destroy its domains with terraform destroy)`);
+      return 0;
+    }
+    const declared = new Set(host.spec.domains.map((d) => d.name));
+    const declaredVolumes = new Set(host.spec.volumes.map((v) => `${v.pool}/${v.name}`));
+    const domains = input.managed.domains.filter((d) => !declared.has(d));
+    const volumes = input.managed.deleteVolumes.filter((v) => !declaredVolumes.has(`${v.pool.name}/${v.volume.name}`));
+    if (domains.length === 0 && volumes.length === 0) return 0;
+    return await withPool(async (pool) => {
+      const transport = pool.get(host.hostId, host.connection);
+      for (const name of domains) {
+        const outcome = await destroyDomain(transport, name, { log: out });
+        out(`cdktf-xen: host ${host.hostId}: domain ${name} is no longer declared: ${outcome.replace(/-/g, " ")}`);
+      }
+      for (const v of volumes) {
+        const outcome = await destroyVolume(transport, v.pool, v.volume, { log: out });
+        out(`cdktf-xen: host ${host.hostId}: volume ${v.pool.name}/${v.volume.name} is no longer declared: ${outcome}`);
+      }
+      return 0;
+    });
+  } catch (e) {
+    return reportError(e);
+  }
+}

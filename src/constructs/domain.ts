@@ -293,6 +293,7 @@ export class XenDomain extends Construct {
 
     this.identity = new LifecycleResourceHandle(this, "identity", {
       type: this.host.lifecycleResource,
+      generation: () => this.host._generation,
       replace: () => ({ cdktf_xen: ResourceKind.DOMAIN, host: this.host.hostId, name: this.name }),
       input: () => ({ cdktf_xen: ResourceKind.DOMAIN, host: this.host.hostId, name: this.name, connection: this.host.connection }),
       nullIgnoreChanges: ["connection"],
@@ -300,6 +301,7 @@ export class XenDomain extends Construct {
     });
     const config = new LifecycleResourceHandle(this, "config", {
       type: this.host.lifecycleResource,
+      generation: () => this.host._generation,
       replace: () => ({ cdktf_xen: ResourceKind.DOMAIN_CONFIG, host: this.host.hostId, spec: this.toSpec() }),
     });
     config.dependOn(this.identity);

@@ -11,6 +11,7 @@ import {
   LifecycleResource,
   LifecycleResourceHandle,
   ProvisionerCommand,
+  type HostManagedRecord,
   ResourceKind,
 } from "./resources.js";
 import type { XenStoragePool } from "./storage-pool.js";
@@ -153,10 +154,16 @@ export class XenHost extends Construct {
 
     this.reconcile = new LifecycleResourceHandle(this, "reconcile", {
       type: this.lifecycleResource,
+      generation: () => this.generation,
       replace: () => ({ cdktf_xen: ResourceKind.HOST, host: this.hostId, spec_hash: this.specHash() }),
-      input: () => ({ cdktf_xen: ResourceKind.HOST, host: this.hostId, connection: this.connection }),
+      input: () => ({ cdktf_xen: ResourceKind.HOST, host: this.hostId, connection: this.connection, managed: this.managedRecord() }),
       nullIgnoreChanges: ["connection"],
-      provisioner: { command: ProvisionerCommand.APPLY_HOST, when: "create", expectHash: true },
+      provisioner: [
+        // Destroy first in a replacement: removes what the new declaration dropped, then
+        // apply-host (create) makes the host match the new declaration.
+        { command: ProvisionerCommand.PRUNE_HOST, when: "destroy" },
+        { command: ProvisionerCommand.APPLY_HOST, when: "create", expectHash: true },
+      ],
     });
 
     this.node.addValidation({ validate: () => [...this.analysis().problems.for(this)] });
@@ -206,6 +213,19 @@ export class XenHost extends Construct {
       });
     }
     return a.spec;
+  }
+
+  /** What the reconcile resource records for `prune-host`; derived from {@link toSpec}. */
+  private managedRecord(): HostManagedRecord {
+    const spec = this.toSpec();
+    const pools = new Map(spec.pools.map((p) => [p.name, p]));
+    return {
+      domains: spec.domains.map((d) => d.name),
+      deleteVolumes: spec.volumes.flatMap((volume) => {
+        const pool = pools.get(volume.pool);
+        return volume.retention === "delete" && pool !== undefined ? [{ pool, volume }] : [];
+      }),
+    };
   }
 
   /** `hostSpecHash(toSpec())`: the trigger of the host's reconcile resource. */

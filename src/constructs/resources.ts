@@ -1,26 +1,28 @@
 /**
  * The synthesized resource shape: the contract between the constructs (which write it) and
  * the CLI (which reads it back from cdk.tf.json with `readStack`, and from `CDKTF_XEN_INPUT`
- * in its provisioners). See /work/brief/RESOURCES.md.
+ * in its provisioners).
  *
- * Each construct states its resource as two lazily computed objects — `replace` (a change
- * replaces the resource) and `input` (changes in place) — and this module renders them as
- * either a `terraform_data` (`triggers_replace` / `input`) or a `null_resource` (one
- * `triggers` map of canonical JSON strings, the input keys under `lifecycle.ignore_changes`).
+ * Each construct states its resource as two objects computed at synthesis — `replace` (a
+ * change replaces the resource) and `input` (changes in place) — and this module renders them
+ * as either a `terraform_data` (`triggers_replace` / `input`) or a `null_resource` (one
+ * `triggers` map of canonical JSON strings; `connection` under `lifecycle.ignore_changes`).
+ * Every data string is escaped for Terraform's templates; keys are in canonical order.
  */
 import { provider as nullProvider, resource as nullResource } from "@cdktf/provider-null";
 import type { Construct } from "constructs";
 import {
-  Lazy,
+  Token,
   TerraformResource,
   TerraformStack,
   anyToHclTerraform,
   anyToTerraform,
   hashMapper,
   hashMapperHcl,
+  type IResolvable,
   type LocalExecProvisioner,
 } from "../cdktf.js";
-import { canonicalJson, sortKeys } from "../model/canonical.js";
+import { canonicalJson } from "../model/canonical.js";
 import type { DomainSpec, HostConnection, PoolSpec, VolumeSpec } from "../model/spec.js";
 import { escapeTemplate, escapeTemplateDeep } from "./template-escape.js";
 
@@ -74,17 +76,34 @@ export const EXPECT_ENV = "CDKTF_XEN_EXPECT";
 /** The CLI subcommands provisioners run. */
 export const ProvisionerCommand = {
   APPLY_HOST: "apply-host",
+  PRUNE_HOST: "prune-host",
   DESTROY_DOMAIN: "destroy-domain",
   DESTROY_VOLUME: "destroy-volume",
 } as const;
 /** See {@link ProvisionerCommand} (the constant). */
 export type ProvisionerCommand = (typeof ProvisionerCommand)[keyof typeof ProvisionerCommand];
 
-/** `CDKTF_XEN_INPUT` of a host's `apply-host` (null_resource adds `spec_hash`). */
+/**
+ * What a host's reconcile resource records of the stack's own domains and deletable volumes
+ * on that host. Terraform drops a resource's provisioners together with its block, so a
+ * domain removed from the program gets no destroy-domain run; instead the replaced reconcile
+ * resource's destroy-time `prune-host` compares this record with the new stack file and
+ * removes what is no longer declared. Volumes with retention RETAIN are never deleted and
+ * so are not listed (this also keeps the record small: it travels in an environment variable).
+ */
+export interface HostManagedRecord {
+  /** Domain names declared on the host, sorted. */
+  readonly domains: readonly string[];
+  /** Volumes with retention DELETE, sorted by pool then name. */
+  readonly deleteVolumes: readonly { readonly pool: PoolSpec; readonly volume: VolumeSpec }[];
+}
+
+/** `CDKTF_XEN_INPUT` of a host's `apply-host` and `prune-host` (null_resource adds `spec_hash`). */
 export interface HostResourceInput {
   readonly cdktf_xen: "host";
   readonly host: string;
   readonly connection: HostConnection;
+  readonly managed: HostManagedRecord;
 }
 
 /** `CDKTF_XEN_INPUT` of a domain's `destroy-domain`. */
@@ -122,7 +141,13 @@ interface ProvisionerSpec {
 
 /** What a construct declares for its lifecycle resource. */
 export interface LifecycleResourceOptions {
+  /** `terraform_data` or `null_resource`. */
   readonly type: LifecycleResource;
+  /**
+   * A counter that changes whenever what `replace`/`input` depend on changes: their rendered
+   * values are reused while it stays the same (cdktf resolves every resource twice).
+   */
+  readonly generation: () => number;
   /** Keys whose change replaces the resource; computed at synthesis. */
   readonly replace: () => Record<string, unknown>;
   /**
@@ -142,15 +167,16 @@ export interface LifecycleResourceOptions {
    */
   readonly nullCreateBeforeDestroy?: boolean;
   /**
+   * The CLI commands the resource runs, and when.
    * @default - no provisioner
    */
-  readonly provisioner?: ProvisionerSpec;
+  readonly provisioner?: ProvisionerSpec | readonly ProvisionerSpec[];
 }
 
 /**
  * One lifecycle resource (`terraform_data` or `null_resource`) and the resources it must
- * come after. Dependencies are collected while the program is built and rendered at
- * synthesis, so a disk added later still orders its volume before the domain.
+ * come after. Dependencies are added while the program is built, so a disk added later still
+ * orders its volume before the domain.
  */
 export class LifecycleResourceHandle {
   /** The Terraform resource. */
@@ -162,15 +188,43 @@ export class LifecycleResourceHandle {
       options.type === LifecycleResource.NULL_RESOURCE
         ? createNullResource(scope, id, options)
         : createDataResource(scope, id, options);
-    this.resource.dependsOn = Lazy.listValue(
-      { produce: () => (this.deps.size === 0 ? undefined : [...this.deps].map(address)) },
-      { omitEmpty: true },
-    );
   }
 
-  /** Orders this resource after `other` (creation after, destruction before). */
+  /**
+   * Orders this resource after `other` (creation after, destruction before). The address is
+   * taken now: a logical id overridden later is not followed.
+   */
   dependOn(other: LifecycleResourceHandle): void {
+    if (this.deps.has(other.resource)) return;
     this.deps.add(other.resource);
+    const list = this.resource.dependsOn ?? [];
+    list.push(address(other.resource));
+    this.resource.dependsOn = list;
+  }
+}
+
+/**
+ * A value computed at synthesis, like cdktf's `Lazy.anyValue` but without the stack trace
+ * `Lazy` captures at creation (a third of the construction time of a large fleet), and
+ * memoized per generation of the host's declarations.
+ */
+class Deferred implements IResolvable {
+  readonly creationStack: string[] = [];
+  private cache: { readonly generation: number; readonly value: unknown } | undefined;
+
+  constructor(
+    private readonly generation: () => number,
+    private readonly produce: () => unknown,
+  ) {}
+
+  resolve(): unknown {
+    const generation = this.generation();
+    if (this.cache?.generation !== generation) this.cache = { generation, value: this.produce() };
+    return this.cache.value;
+  }
+
+  toString(): string {
+    return Token.asString(this);
   }
 }
 
@@ -181,7 +235,7 @@ function address(r: TerraformResource): string {
 
 /** Canonical key order and template escaping: what every data object goes through. */
 function renderData(value: Record<string, unknown>): Record<string, unknown> {
-  return escapeTemplateDeep(sortKeys(value));
+  return escapeTemplateDeep(value, { sortKeys: true });
 }
 
 /**
@@ -222,26 +276,34 @@ class TerraformDataResource extends TerraformResource {
 }
 
 function createDataResource(scope: Construct, id: string, o: LifecycleResourceOptions): TerraformResource {
-  const env: Record<string, string> = { [INPUT_ENV]: "${jsonencode(self.input)}" };
-  if (o.provisioner?.expectHash === true) env[EXPECT_ENV] = "${self.triggers_replace.spec_hash}";
+  const env = (p: ProvisionerSpec): Record<string, string> => ({
+    [INPUT_ENV]: "${jsonencode(self.input)}",
+    ...(p.expectHash === true ? { [EXPECT_ENV]: "${self.triggers_replace.spec_hash}" } : {}),
+  });
   const input = o.input;
   return new TerraformDataResource(
     scope,
     id,
-    Lazy.anyValue({ produce: () => renderData(o.replace()) }),
-    input === undefined ? undefined : Lazy.anyValue({ produce: () => renderData(input()) }),
-    o.provisioner === undefined ? undefined : [localExec(o.provisioner, env)],
+    new Deferred(o.generation, () => renderData(o.replace())),
+    input === undefined ? undefined : new Deferred(o.generation, () => renderData(input())),
+    provisionersOf(o, env).provisioners,
   );
+}
+
+function provisionersOf(o: LifecycleResourceOptions, env: (p: ProvisionerSpec) => Record<string, string>) {
+  if (o.provisioner === undefined) return {};
+  const list: readonly ProvisionerSpec[] = Array.isArray(o.provisioner) ? o.provisioner : [o.provisioner as ProvisionerSpec];
+  return { provisioners: list.map((p) => localExec(p, env(p))) };
 }
 
 function createNullResource(scope: Construct, id: string, o: LifecycleResourceOptions): TerraformResource {
   ensureNullProvider(scope);
   // Terraform state holds each trigger as the string we wrote; decoding them all gives the
   // CLI the same object terraform_data's `self.input` would.
-  const env: Record<string, string> = {
+  const env = (p: ProvisionerSpec): Record<string, string> => ({
     [INPUT_ENV]: "${jsonencode({ for k, v in self.triggers : k => jsondecode(v) })}",
-  };
-  if (o.provisioner?.expectHash === true) env[EXPECT_ENV] = "${jsondecode(self.triggers.spec_hash)}";
+    ...(p.expectHash === true ? { [EXPECT_ENV]: "${jsondecode(self.triggers.spec_hash)}" } : {}),
+  });
   const ignore = o.nullIgnoreChanges ?? [];
   const lifecycle = {
     ...(ignore.length > 0 ? { ignoreChanges: ignore.map((k) => `triggers[${JSON.stringify(k)}]`) } : {}),
@@ -249,11 +311,11 @@ function createNullResource(scope: Construct, id: string, o: LifecycleResourceOp
   };
   const input = o.input;
   return new nullResource.Resource(scope, id, {
-    triggers: Lazy.anyValue({
-      produce: () => nullTriggers({ ...o.replace(), ...(input === undefined ? {} : input()) }),
-    }) as unknown as Record<string, string>,
+    triggers: new Deferred(o.generation, () =>
+      nullTriggers({ ...o.replace(), ...(input === undefined ? {} : input()) }),
+    ) as unknown as Record<string, string>,
     ...(Object.keys(lifecycle).length > 0 ? { lifecycle } : {}),
-    ...(o.provisioner === undefined ? {} : { provisioners: [localExec(o.provisioner, env)] }),
+    ...provisionersOf(o, env),
   });
 }
 

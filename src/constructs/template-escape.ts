@@ -21,25 +21,41 @@ export function unescapeTemplate(s: string): string {
   return s.replace(/\$\$\{|%%\{/g, (m) => m.slice(1));
 }
 
+/** Options of {@link escapeTemplateDeep}. */
+export interface DeepOptions {
+  /**
+   * Also put every object's keys in sorted order (and drop undefined values), as
+   * `canonicalJson` does, in the same pass.
+   * @default false
+   */
+  readonly sortKeys?: boolean;
+}
+
 /**
  * A deep copy of `value` with {@link escapeTemplate} applied to every string, object keys
  * included (Terraform reads JSON property names in expressions as templates too).
  */
-export function escapeTemplateDeep<T>(value: T): T {
-  return mapStrings(value, escapeTemplate);
+export function escapeTemplateDeep<T>(value: T, options: DeepOptions = {}): T {
+  return mapStrings(value, escapeTemplate, options.sortKeys === true);
 }
 
 /** A deep copy of `value` with {@link unescapeTemplate} applied to every string and key. */
 export function unescapeTemplateDeep<T>(value: T): T {
-  return mapStrings(value, unescapeTemplate);
+  return mapStrings(value, unescapeTemplate, false);
 }
 
-function mapStrings<T>(value: T, f: (s: string) => string): T {
+function mapStrings<T>(value: T, f: (s: string) => string, sort: boolean): T {
   if (typeof value === "string") return f(value) as unknown as T;
-  if (Array.isArray(value)) return value.map((v: unknown) => mapStrings(v, f)) as unknown as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => mapStrings(v, f, sort)) as unknown as T;
   if (value !== null && typeof value === "object") {
+    const o = value as Record<string, unknown>;
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[f(k)] = mapStrings(v, f);
+    const keys = sort ? Object.keys(o).sort() : Object.keys(o);
+    for (const k of keys) {
+      const v = o[k];
+      if (sort && v === undefined) continue;
+      out[f(k)] = mapStrings(v, f, sort);
+    }
     return out as T;
   }
   return value;

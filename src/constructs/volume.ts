@@ -122,6 +122,7 @@ export class XenVolume extends Construct implements IXenVolume {
 
     this._handle = new LifecycleResourceHandle(this, "volume", {
       type: this.host.lifecycleResource,
+      generation: () => this.host._generation,
       replace: () => ({ cdktf_xen: ResourceKind.VOLUME, host: this.host.hostId, pool: this.pool.name, name: this.name }),
       input: () => ({
         cdktf_xen: ResourceKind.VOLUME,

@@ -84,6 +84,8 @@ export class StackChangedError extends ReconcileError {
       "cdk.tf.json changed since Terraform planned this apply",
       `the host's declared state hashes to ${actual.slice(0, 12)}…, Terraform planned ${expected.slice(0, 12)}…`,
       "run `cdktf synth` (or `cdktf deploy`, which synthesizes) and plan again",
+      null,
+      "check cdk.tf.json against Terraform's plan",
     );
   }
 }
@@ -96,6 +98,8 @@ export class PlanRefusedError extends ReconcileError {
       `the plan refuses ${refusals.length} change(s), so nothing was applied`,
       refusals.map((r) => `${r.subject}: ${r.reason}`).join("; "),
       refusals.map((r) => `${r.subject}: ${r.fix}`).join("; "),
+      null,
+      "plan",
     );
   }
 }

@@ -146,6 +146,8 @@ export async function applyHost(transport: Transport, spec: HostSpec, options: R
         "another cdktf-xen apply is still changing this host",
         "its batch of steps held exec.lock for longer than the wait allows",
         "wait for it to finish (see `ps` on dom0), then apply again",
+        null,
+        "apply plan",
       );
     }
     if (outcome.failed !== null || !outcome.done) {

@@ -5,7 +5,7 @@
  * in layout only; the fake names itself `fake-xen` in `xl info`), and cdktf-xen's own parsers
  * read them. If these fail, the integration tests prove nothing about real hosts.
  */
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -19,6 +19,7 @@ import { parseLvsJson } from "../../src/xl/lvs.js";
 import { lvsArgv } from "../../src/xl/snapshot.js";
 import { classifyXlError } from "../../src/xl/errors.js";
 import { FAKE_TOOLS, FakeXen, SHARED_FIXTURES, hostPathsInUse, isChangingCall } from "../helpers/fake-xen/index.js";
+import { waitUntil } from "../helpers/sshd.js";
 
 const execFileP = promisify(execFile);
 const CAPTURE2 = join(SHARED_FIXTURES, "xen-4.17-capture2");
@@ -99,13 +100,22 @@ describe.skipIf(busy !== null)("the fake Xen toolstack", { timeout: 60_000 }, ()
     expect(sched).toBe(capture(CAPTURE2, "xl-sched-credit2.out"));
     expect(parseXlSchedCredit2(sched).ok).toBe(true);
     expect((await run("xl", "sched-credit2", "-d", "pv1")).stdout).toBe(capture(CAPTURE2, "xl-sched-credit2-pv1.out"));
+    // Captured with Domain-0 alone (the domain count includes Domain-0).
+    await run("xl", "destroy", "pv1");
     expect((await run("xl", "cpupool-list")).stdout).toBe(capture(CAPTURE2, "xl-cpupool-list.out"));
+    expect((await run("xl", "sched-credit2")).stdout).toBe(capture(CAPTURE2, "xl-sched-credit2-dom0-only.out"));
+    expect((await run("xl", "list", "-l")).stdout).toBe(capture(CAPTURE2, "xl-list-l-dom0-only.out"));
   });
 
   it("prints pins and offline vCPUs as the lab's vcpu-list did after `vcpu-pin` and `vcpu-set`", async () => {
     expect((await run("xl", "vcpu-pin", "pv1", "0", "1")).code).toBe(0);
     expect((await run("xl", "vcpu-pin", "pv1", "1", "all", "0")).code).toBe(0);
     expect((await run("xl", "vcpu-set", "pv1", "1")).code).toBe(0);
+    // The first capture's pv1 had domid 1 and 20-odd CPU seconds per vCPU.
+    await fake.update((s) => {
+      s.domains[0]!.domid = 1;
+      s.domains[0]!.cpuTime = 46;
+    });
     const out = (await run("xl", "vcpu-list", "pv1")).stdout;
     expect(layout(out)).toBe(layout(capture(CAPTURE1, "xl-vcpu-list-after-set1.out")));
     const parsed = parseXlVcpuList(out);
@@ -122,6 +132,9 @@ describe.skipIf(busy !== null)("the fake Xen toolstack", { timeout: 60_000 }, ()
   });
 
   it("prints LVM's JSON report and lvcreate's message as Debian 12's LVM does", async () => {
+    // Captured before pv1 ran: with pv1 running, blkback holds the LV open (attr -wi-ao----).
+    expect((await run("lvs", "--noheadings", "-o", "lv_attr", "vg0/pv1-disk")).stdout).toBe("  -wi-ao----\n");
+    await run("xl", "destroy", "pv1");
     expect((await run("lvs", "--reportformat", "json")).stdout).toBe(capture(CAPTURE2, "lvs-json.out"));
     const exact = await run(...(lvsArgv("vg0") as [string, ...string[]]));
     const parsed = parseLvsJson(exact.stdout);
@@ -173,6 +186,20 @@ describe.skipIf(busy !== null)("the fake Xen toolstack", { timeout: 60_000 }, ()
     expect(fake.domain("pv1")?.targetMemKiB).toBe(200 * 1024);
     expect(isChangingCall(["xl", "sched-credit2"])).toBe(false);
     expect(isChangingCall(["xl", "sched-credit2", "-d", "pv1", "-w", "512", "-c", "0"])).toBe(true);
+  });
+
+  it("leaves, like xl create, a daemon per domain that keeps an inherited exec.lock descriptor until the domain is gone", async () => {
+    const lock = join(fake.dir, "exec.lock");
+    const locked = async (): Promise<boolean> => (await run("flock", "-n", lock, "true")).code !== 0;
+    const create = `exec 9>${lock}; flock 9; ${join(fake.binDir, "xl")} create ${join(CAPTURE2, "pvh1.cfg")}`;
+    await run("sh", "-c", `${create} 9>&-`);
+    expect(await locked()).toBe(false);
+    await run("xl", "destroy", "pvh1");
+    // Without `9>&-` the daemon holds the lock, as on the lab host: what cdktf-xen's batch avoids.
+    await run("sh", "-c", create);
+    expect(await locked()).toBe(true);
+    await run("xl", "destroy", "pvh1");
+    expect(await waitUntil(() => execFileSync("sh", ["-c", `flock -n ${lock} true && echo free || true`], { encoding: "utf8" }).trim() === "free", 5_000)).toBe(true);
   });
 
   it("injects faults: a failure with a given status and stderr, a delay, a hang killed by timeout", async () => {

@@ -7,7 +7,7 @@
 // it keeps the dom0's state in STATE_DIR/state.json (domains, logical volumes, faults to
 // inject), appends every call (argv, start, end, exit status) to STATE_DIR/calls.jsonl, and
 // prints what Xen 4.17's xl and Debian 12's LVM print, in their exact formats (the shapes of
-// /work/shared/fixtures/xen-4.17*/; test/reconcile/fake-xen.test.ts checks them byte for byte).
+// /work/shared/fixtures/xen-4.17*/; test/reconcile/fake-xen-fidelity.test.ts checks them byte for byte).
 //
 // It parses the xl.cfg files it is given with its own small reader (not cdktf-xen's), so a
 // config that cdktf-xen renders wrongly is read the way xl would read it, not the way
@@ -151,14 +151,15 @@ function mutate(fn) {
  */
 function takeFault() {
   const argv = [tool, ...args];
+  const matches = (f) =>
+    f.match.every((m, k) => argv[k] === m) &&
+    (f.arg === undefined || args.some((a) => a.includes(f.arg))) &&
+    (f.times === undefined || f.times > 0);
+  // Most calls match no fault: do not take the lock (or rewrite the state) for them.
+  if (!(readState().faults ?? []).some(matches)) return null;
   return mutate((state) => {
     const faults = state.faults ?? [];
-    const i = faults.findIndex(
-      (f) =>
-        f.match.every((m, k) => argv[k] === m) &&
-        (f.arg === undefined || args.some((a) => a.includes(f.arg))) &&
-        (f.times === undefined || f.times > 0),
-    );
+    const i = faults.findIndex(matches);
     if (i < 0) return null;
     const f = faults[i];
     if (f.times !== undefined) f.times -= 1;
@@ -468,7 +469,7 @@ function xlVcpuList(state, domains) {
       const cpu = online ? String(hardCpus[(d.domid + v) % Math.max(1, hardCpus.length)] ?? 0) : "-";
       const st = online ? (d.dom0 && v === 0 ? "r--" : "-b-") : "--p";
       const t = cpuSeconds(d) / d.maxVcpus;
-      s += `${d.name.padEnd(32)} ${String(d.domid).padStart(5)} ${String(v).padStart(5)} ${cpu.padStart(5)}   ${st} ${f1(t, 9)}  ${d.hard[v] ?? "all"} / ${d.soft[v] ?? "all"}\n`;
+      s += `${d.name.padEnd(32)} ${String(d.domid).padStart(5)} ${String(v).padStart(5)}${cpu.padStart(5)}   ${st} ${f1(t, 9)}  ${d.hard[v] ?? "all"} / ${d.soft[v] ?? "all"}\n`;
     }
   }
   return s;
@@ -1014,19 +1015,19 @@ function xlCreate() {
  * Real `xl create` leaves a daemonised `xl` per domain (it handles on_poweroff/on_reboot):
  * its stdio go to /dev/null but it keeps the other descriptors it inherited. The fake does the
  * same with fd 9 when that is cdktf-xen's exec.lock, so a batch script that forgot to close it
- * would keep the lock for as long as the domain lives, as on a real dom0.
+ * (`9>&-`) keeps the lock for as long as the domain lives, as on a real dom0. A monitor that
+ * inherits nothing has no effect a test can observe, so none is started then (a hundred idle
+ * Node processes would only slow the machine down).
  */
 function startMonitor(domid) {
-  const stdio = ["ignore", "ignore", "ignore"];
   try {
     fstatSync(9);
-    if (readlinkSync("/proc/self/fd/9").endsWith("/exec.lock")) {
-      while (stdio.length < 9) stdio.push("ignore");
-      stdio.push(9);
-    }
+    if (!readlinkSync("/proc/self/fd/9").endsWith("/exec.lock")) return;
   } catch {
-    // fd 9 closed (as cdktf-xen's batch does with 9>&-)
+    return; // fd 9 closed, as cdktf-xen's batch does with 9>&-
   }
+  const stdio = Array.from({ length: 9 }, () => "ignore");
+  stdio.push(9);
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url), stateDir, "__monitor", String(domid)], {
     detached: true,
     stdio,

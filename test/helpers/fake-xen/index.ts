@@ -3,7 +3,7 @@
  * the CLI: `xl`, `lvs`, `lvcreate`, `lvextend`, `lvremove` and `vgs` as executables in a
  * per-instance directory, all backed by fake-xen.mjs, which keeps the fake dom0's state
  * (domains, LVs, faults to inject) in a JSON file and logs every call. A real sshd (the
- * harness of ./sshd.ts) finds them first on its sessions' PATH through `SetEnv PATH=…`
+ * harness of ../sshd.ts) finds them first on its sessions' PATH through `SetEnv PATH=…`
  * ({@link FakeXen.sshdConfig}), so the reconciler's real remote scripts run against the fake
  * exactly as they would against a dom0: through the login shell, `sh -s`, `timeout`, `flock`.
  *
@@ -21,7 +21,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, statSync, writeFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AUTOSTART_DIR, MANAGED_CONFIG_DIR } from "../../../src/xl/live.js";
 import { RUN_DIR } from "../../../src/reconcile/batch.js";
@@ -428,11 +428,6 @@ export class FakeXen {
       }
     }
     rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  /** Resolved path of a fake executable. */
-  tool(name: (typeof FAKE_TOOLS)[number]): string {
-    return resolve(this.binDir, name);
   }
 }
 

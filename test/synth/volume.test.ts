@@ -1,0 +1,134 @@
+import { describe, expect, it } from "vitest";
+import { DiskFormat, INPUT_ENV, RetentionPolicy, Size, XenDomain, XenStoragePool, XenVolume } from "../../src/index.js";
+import { allResources, newHost, newStack, problemsOf, resourceOf, synth } from "./support.js";
+
+describe("XenVolume and XenStoragePool", () => {
+  it("renders a volume replaced only by its identity, with pool, spec and connection as in-place input", () => {
+    const stack = newStack();
+    const host = newHost(stack);
+    const pool = new XenStoragePool(stack, "fast", { host, lvmVolumeGroup: "vg_fast" });
+    const vol = new XenVolume(stack, "web-root", { pool, size: Size.gibibytes(20) });
+    const r = resourceOf(synth(stack), vol, "volume");
+
+    expect(r.type).toBe("terraform_data");
+    expect(r.triggers_replace).toEqual({ cdktf_xen: "volume", host: "s/xen-a", pool: "fast", name: "web-root" });
+    expect(r.input).toEqual({
+      cdktf_xen: "volume",
+      host: "s/xen-a",
+      pool: { kind: "lvm", name: "fast", volumeGroup: "vg_fast" },
+      volume: { name: "web-root", pool: "fast", sizeMiB: 20480, format: "raw", retention: "retain" },
+      connection: host.connection,
+    });
+    expect(r.provisioner).toEqual([
+      {
+        "local-exec": {
+          command: "$${CDKTF_XEN_CLI:-cdktf-xen} destroy-volume",
+          when: "destroy",
+          working_dir: "${path.module}",
+          environment: { [INPUT_ENV]: "${jsonencode(self.input)}" },
+        },
+      },
+    ]);
+    expect(vol.path).toBe("/dev/vg_fast/web-root");
+  });
+
+  it("records the retention where destroy-volume reads it: retain by default, delete when asked", () => {
+    const stack = newStack();
+    const pool = new XenStoragePool(stack, "vg0", { host: newHost(stack), lvmVolumeGroup: "vg0" });
+    const kept = new XenVolume(stack, "kept", { pool, size: Size.gibibytes(1) });
+    const scratch = new XenVolume(stack, "scratch", { pool, size: Size.gibibytes(1), retention: RetentionPolicy.DELETE });
+    const json = synth(stack);
+    expect((resourceOf(json, kept, "volume").input as { volume: { retention: string } }).volume.retention).toBe("retain");
+    expect((resourceOf(json, scratch, "volume").input as { volume: { retention: string } }).volume.retention).toBe("delete");
+  });
+
+  it("puts qcow2 files in a directory pool under the directory", () => {
+    const stack = newStack();
+    const pool = new XenStoragePool(stack, "images", { host: newHost(stack), directory: "/var/lib/xen/images/" });
+    const vol = new XenVolume(stack, "img", { pool, name: "img.qcow2", format: DiskFormat.QCOW2, size: Size.mebibytes(512) });
+    expect(vol.path).toBe("/var/lib/xen/images/img.qcow2");
+    expect(pool.toSpec()).toEqual({ kind: "dir", name: "images", path: "/var/lib/xen/images/" });
+    expect(problemsOf(stack, vol)).toEqual([]);
+  });
+
+  it("renders nothing for an existing volume and gives its path to the disk, outside the host's spec", () => {
+    const stack = newStack();
+    const host = newHost(stack);
+    const pool = new XenStoragePool(stack, "vg0", { host, lvmVolumeGroup: "vg0" });
+    const existing = XenVolume.fromExisting(stack, "legacy", { pool, name: "old-root", size: Size.gibibytes(8) });
+    const d = new XenDomain(stack, "web", { host, memory: Size.mebibytes(256), kernel: "/k", disks: [{ volume: existing, vdev: "xvda" }] });
+    const json = synth(stack);
+
+    expect(existing.managed).toBe(false);
+    expect(allResources(json).filter(([, body]) => JSON.stringify(body).includes("old-root")).map(([a]) => a)).toEqual([
+      resourceOf(json, d, "config").address,
+    ]);
+    expect(d.toSpec().disks).toEqual([{ vdev: "xvda", target: "/dev/vg0/old-root", format: "raw", access: "rw", devtype: "disk", volume: null }]);
+    expect(host.toSpec().volumes).toEqual([]);
+    expect(host.toSpec().pools).toEqual([]);
+  });
+
+  it("refuses fromExisting without a name at once", () => {
+    const stack = newStack();
+    const pool = new XenStoragePool(stack, "vg0", { host: newHost(stack), lvmVolumeGroup: "vg0" });
+    expect(() => XenVolume.fromExisting(stack, "x", { pool, name: "" })).toThrow(/\[s\/x\] XenVolume.fromExisting needs the existing volume's name/);
+  });
+
+  describe("validation", () => {
+    it("reports a size that is not a whole number of MiB on the volume", () => {
+      const stack = newStack();
+      const pool = new XenStoragePool(stack, "vg0", { host: newHost(stack), lvmVolumeGroup: "vg0" });
+      const vol = new XenVolume(stack, "root", { pool, size: Size.kibibytes(1536) });
+      expect(problemsOf(stack, vol)).toEqual([
+        "size 1536 KiB is not a whole number of MiB (volumes are created in MiB and cdktf-xen never rounds silently): declare Size.mebibytes(2) or Size.mebibytes(1)",
+      ]);
+      expect(() => vol.toSpec()).toThrow(/not a whole number of MiB/);
+    });
+
+    it("reports qcow2 in an LVM pool, and a bad volume name, with the spec path", () => {
+      const stack = newStack();
+      const pool = new XenStoragePool(stack, "vg0", { host: newHost(stack), lvmVolumeGroup: "vg0" });
+      const vol = new XenVolume(stack, "root", { pool, name: "root_tmeta", format: DiskFormat.QCOW2, size: Size.gibibytes(1) });
+      expect(problemsOf(stack, vol)).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^volumes\[vg0\/root_tmeta\]\.name: volume name "root_tmeta" contains "_tmeta"/),
+          expect.stringMatching(/^volumes\[vg0\/root_tmeta\]\.format: format "qcow2" is not possible in LVM pool "vg0"/),
+        ]),
+      );
+    });
+
+    it("reports two volumes of one name in a pool on both", () => {
+      const stack = newStack();
+      const pool = new XenStoragePool(stack, "vg0", { host: newHost(stack), lvmVolumeGroup: "vg0" });
+      const a = new XenVolume(stack, "a", { pool, name: "root", size: Size.gibibytes(1) });
+      const b = new XenVolume(stack, "b", { pool, name: "root", size: Size.gibibytes(2) });
+      expect(problemsOf(stack, a)).toEqual([expect.stringMatching(/^volumes\[vg0\/root\]\.name: volume "vg0\/root" is declared twice/)]);
+      expect(problemsOf(stack, b)).toEqual(problemsOf(stack, a));
+    });
+
+    it("reports a pool with both or neither location on the pool", () => {
+      const stack = newStack();
+      const host = newHost(stack);
+      const both = new XenStoragePool(stack, "both", { host, lvmVolumeGroup: "vg0", directory: "/srv" });
+      const neither = new XenStoragePool(stack, "neither", { host });
+      expect(problemsOf(stack, both)).toEqual([expect.stringMatching(/^both lvmVolumeGroup and directory are given: give exactly one/)]);
+      expect(problemsOf(stack, neither)).toEqual([expect.stringMatching(/^neither lvmVolumeGroup nor directory is given: give exactly one/)]);
+    });
+
+    it("reports a relative directory and a bad volume group even on a pool no volume uses yet", () => {
+      const stack = newStack();
+      const host = newHost(stack);
+      const dir = new XenStoragePool(stack, "dir", { host, directory: "images" });
+      const vg = new XenStoragePool(stack, "vg", { host, lvmVolumeGroup: "-vg" });
+      expect(problemsOf(stack, dir)).toEqual([expect.stringMatching(/^pools\[dir\]\.path: directory pool path "images" is not absolute/)]);
+      expect(problemsOf(stack, vg)).toEqual([expect.stringMatching(/^pools\[vg\]\.volumeGroup: volume group name "-vg"/)]);
+    });
+
+    it("reports a bad name of an existing volume on it", () => {
+      const stack = newStack();
+      const pool = new XenStoragePool(stack, "vg0", { host: newHost(stack), lvmVolumeGroup: "vg0" });
+      const existing = XenVolume.fromExisting(stack, "legacy", { pool, name: "../etc/passwd" });
+      expect(problemsOf(stack, existing)).toEqual([expect.stringMatching(/^volume name "..\/etc\/passwd" contains "\/"/)]);
+    });
+  });
+});

@@ -1,0 +1,45 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { App } from "../../src/cdktf.js";
+import { FleetStack } from "../../examples/fleet/stack.js";
+import { QuickstartStack } from "../../examples/quickstart/stack.js";
+import type { TerraformStack } from "../../src/cdktf.js";
+import { TerraformWorkspace, terraformGate } from "./support.js";
+
+const gate = terraformGate();
+const tmp = mkdtempSync(join(tmpdir(), "cdktf-xen-tf-examples-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** Synthesizes an example stack as its main.ts does, into a fresh Terraform directory. */
+function synthExample(name: string, make: (app: App) => TerraformStack): TerraformWorkspace {
+  const outdir = join(tmp, name);
+  const app = new App({ outdir });
+  make(app);
+  app.synth();
+  const ws = new TerraformWorkspace();
+  mkdirSync(ws.dir, { recursive: true });
+  writeFileSync(join(ws.dir, "cdk.tf.json"), readFileSync(join(outdir, "stacks", name, "cdk.tf.json")));
+  return ws;
+}
+
+describe.skipIf(gate.skip)(`examples under real Terraform${gate.note}`, () => {
+  it.each([
+    // one host, one volume, one domain (identity + configuration)
+    ["quickstart", (app: App) => new QuickstartStack(app, "quickstart"), 1 + 1 + 2],
+    // two hosts, nine managed volumes (the ISO exists already), seven domains
+    ["fleet", (app: App) => new FleetStack(app, "fleet"), 2 + 9 + 2 * 7],
+  ] as const)("%s initializes offline, validates and plans only creations, without a host", async (name, make, resources) => {
+    const ws = synthExample(name, make);
+    try {
+      await ws.init();
+      await ws.terraform("validate", "-no-color");
+      const plan = await ws.plan();
+      expect(Object.keys(plan)).toHaveLength(resources);
+      expect(new Set(Object.values(plan).map((a) => a.join()))).toEqual(new Set(["create"]));
+    } finally {
+      rmSync(join(ws.dir, ".."), { recursive: true, force: true });
+    }
+  }, 120_000);
+});
