@@ -137,7 +137,7 @@ log "waiting for dom0 (sshd, xenstored, vg0, xenbr0); Xen's and dom0's console: 
 deadline=$((t0 + LAB_BOOT_TIMEOUT))
 next_note=$((t0 + 30))
 until lab_ssh "$port" "$key" "$known_hosts" "$READY_CHECK" >/dev/null 2>&1; do
-  [ -d "/proc/$qemu_pid" ] || die "QEMU exited while the lab booted" "read $LAB_RUN/serial.log and $LAB_RUN/qemu.err"
+  lab_pid_is_qemu "$qemu_pid" || die "QEMU exited while the lab booted" "read $LAB_RUN/serial.log and $LAB_RUN/qemu.err"
   if grep -aqE 'Panic on CPU|Kernel panic|\(XEN\) \*\*\*\*' "$LAB_RUN/serial.log" 2>/dev/null; then
     die "Xen or dom0 crashed while booting" "read $LAB_RUN/serial.log"
   fi
@@ -147,8 +147,13 @@ until lab_ssh "$port" "$key" "$known_hosts" "$READY_CHECK" >/dev/null 2>&1; do
       'xl list >/dev/null 2>&1 || echo "xl list fails (xenstored?)"; vgs vg0 >/dev/null 2>&1 || echo "no VG vg0";
        ip -4 -o addr show dev xenbr0 2>/dev/null | grep -q " inet " || echo "xenbr0 has no IPv4 address";
        [ -d /var/log/xen/console ] || echo "no /var/log/xen/console";
-       systemctl --failed --no-legend --plain | sed "s/^/failed unit: /"' 2>&1 | tr '\n' ';' || true)
-    die "dom0 was not ready after $LAB_BOOT_TIMEOUT s: ${why:-sshd does not answer}" \
+       systemctl --failed --no-legend --plain | sed "s/^/failed unit: /"; echo answered' 2>&1 | tr '\n' ' ' || true)
+    case "$why" in
+      answered*) why="it became ready just after the deadline" ;;
+      *answered*) why=${why% answered*} ;;
+      *) why="sshd does not answer" ;;
+    esac
+    die "dom0 was not ready after $LAB_BOOT_TIMEOUT s: $why" \
       "read $LAB_RUN/serial.log; raise CDKTF_XEN_LAB_BOOT_TIMEOUT on a loaded machine"
   fi
   if [ "$now" -ge "$next_note" ]; then
