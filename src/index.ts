@@ -21,7 +21,7 @@ export {
   INPUT_ENV,
   EXPECT_ENV,
 } from "./constructs/resources.js";
-export type { HostResourceInput, DomainResourceInput, DomainConfigTriggers, VolumeResourceInput } from "./constructs/resources.js";
+export type { HostManagedRecord, HostResourceInput, DomainResourceInput, DomainConfigTriggers, VolumeResourceInput } from "./constructs/resources.js";
 export * from "./constructs/stack-reader.js";
 export { escapeTemplate, unescapeTemplate } from "./constructs/template-escape.js";
 export { XenConstructError } from "./constructs/errors.js";

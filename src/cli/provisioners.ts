@@ -6,7 +6,7 @@
 import type { HostConnection } from "../model/spec.js";
 import { applyHost } from "../reconcile/reconciler.js";
 import { destroyDomain, destroyVolume } from "../reconcile/destroy.js";
-import { StackChangedError } from "../reconcile/errors.js";
+import { ReconcileError, StackChangedError } from "../reconcile/errors.js";
 import { TransportPool } from "../ssh/pool.js";
 import { loadStack } from "./stack-file.js";
 import { readInput } from "./provisioner-input.js";
@@ -142,8 +142,19 @@ export async function pruneHostCommand(dir: string): Promise<number> {
         out(`cdktf-xen: host ${host.hostId}: domain ${name} is no longer declared: ${outcome.replace(/-/g, " ")}`);
       }
       for (const v of volumes) {
-        const outcome = await destroyVolume(transport, v.pool, v.volume, { log: out });
-        out(`cdktf-xen: host ${host.hostId}: volume ${v.pool.name}/${v.volume.name} is no longer declared: ${outcome}`);
+        const name = `${v.pool.name}/${v.volume.name}`;
+        try {
+          const outcome = await destroyVolume(transport, v.pool, v.volume, { log: out });
+          out(`cdktf-xen: host ${host.hostId}: volume ${name} is no longer declared: ${outcome}`);
+        } catch (e) {
+          // A still-declared domain may use it until the apply that follows detaches it: keep
+          // the data rather than fail every later apply on a deletion nobody can retry in order.
+          if (!(e instanceof ReconcileError) || !/in use/.test(e.why)) throw e;
+          err(
+            `cdktf-xen: host ${host.hostId}: volume ${name} is no longer declared but a running domain still uses it: kept. ` +
+              `Once it is detached, delete it by hand (lvremove / rm) if you no longer need it.`,
+          );
+        }
       }
       return 0;
     });

@@ -3,6 +3,7 @@ import {
   DomainType,
   EXPECT_ENV,
   INPUT_ENV,
+  RetentionPolicy,
   Size,
   XenDomain,
   XenStoragePool,
@@ -33,14 +34,25 @@ describe("XenHost", () => {
         hostKey: HOST_KEY,
         knownHostsFile: null,
       },
+      managed: { domains: [], deleteVolumes: [] },
     });
   });
 
-  it("runs apply-host at creation, in the stack directory, with its own input and planned hash", () => {
+  it("runs prune-host at destruction and apply-host at creation, both in the stack directory with their own input, prune-host first", () => {
     const stack = newStack();
     const host = newHost(stack);
     const r = resourceOf(synth(stack), host, "reconcile");
     expect(r.provisioner).toEqual([
+      {
+        "local-exec": {
+          command: "$${CDKTF_XEN_CLI:-cdktf-xen} prune-host",
+          when: "destroy",
+          working_dir: "${path.module}",
+          // Only `self.input`: a destroy-time provisioner may reference nothing else, and the
+          // planned hash means nothing for the instance being destroyed.
+          environment: { [INPUT_ENV]: "${jsonencode(self.input)}" },
+        },
+      },
       {
         "local-exec": {
           command: "$${CDKTF_XEN_CLI:-cdktf-xen} apply-host",
@@ -105,6 +117,60 @@ describe("XenHost", () => {
     expect(moved.triggers_replace).toEqual(base.triggers_replace);
     expect(moved.input).not.toEqual(base.input);
     expect(bigger.triggers_replace).not.toEqual(base.triggers_replace);
+  });
+
+  it("records in its input the host's domain names, sorted, and its DELETE-retention volumes with their pools, nothing of another host", () => {
+    const stack = newStack();
+    const host = newHost(stack, "xen-a");
+    const other = newHost(stack, "xen-b", { address: "10.0.0.12" });
+    const lvm = new XenStoragePool(stack, "vg0", { host, lvmVolumeGroup: "vg0" });
+    const dir = new XenStoragePool(stack, "images", { host, directory: "/srv/images" });
+    const otherPool = new XenStoragePool(stack, "vg-b", { host: other, lvmVolumeGroup: "vg0" });
+    const kept = new XenVolume(stack, "kept", { pool: lvm, size: Size.gibibytes(1) });
+    const scratch = new XenVolume(stack, "scratch", { pool: lvm, size: Size.gibibytes(1), retention: RetentionPolicy.DELETE });
+    const image = new XenVolume(stack, "image", { pool: dir, size: Size.gibibytes(2), retention: RetentionPolicy.DELETE });
+    const existing = XenVolume.fromExisting(stack, "golden", { pool: lvm, name: "golden" });
+    new XenVolume(stack, "elsewhere", { pool: otherPool, size: Size.gibibytes(1), retention: RetentionPolicy.DELETE });
+    // Declared out of order: the record is sorted like the spec.
+    new XenDomain(stack, "zeta", { host, memory: Size.mebibytes(256), kernel: "/k", disks: [{ volume: scratch, vdev: "xvda" }, { volume: existing, vdev: "xvdb" }] });
+    new XenDomain(stack, "alpha", { host, memory: Size.mebibytes(256), kernel: "/k", disks: [{ volume: kept, vdev: "xvda" }, { volume: image, vdev: "xvdb" }] });
+    new XenDomain(stack, "beta", { host: other, memory: Size.mebibytes(256), kernel: "/k" });
+    const json = synth(stack);
+
+    const managed = (resourceOf(json, host, "reconcile").input as { managed: unknown }).managed;
+    expect(managed).toEqual({
+      domains: ["alpha", "zeta"],
+      deleteVolumes: [
+        { pool: { kind: "dir", name: "images", path: "/srv/images" }, volume: image.toSpec() },
+        { pool: { kind: "lvm", name: "vg0", volumeGroup: "vg0" }, volume: scratch.toSpec() },
+      ],
+    });
+    expect((resourceOf(json, other, "reconcile").input as { managed: { domains: string[] } }).managed.domains).toEqual(["beta"]);
+    // The triggers do not carry it: the record follows the spec, whose hash already replaces.
+    expect(Object.keys(resourceOf(json, host, "reconcile").triggers_replace as object).sort()).toEqual(["cdktf_xen", "host", "spec_hash"]);
+  });
+
+  it("changes its recorded domains and volumes only together with the spec hash (a rename, a removal, a retention change)", () => {
+    const build = (o: { name?: string; withDb?: boolean; retention?: RetentionPolicy; address?: string }) => {
+      const stack = newStack();
+      const host = newHost(stack, "xen-a", { address: o.address ?? "10.0.0.11" });
+      const pool = new XenStoragePool(stack, "vg0", { host, lvmVolumeGroup: "vg0" });
+      const root = new XenVolume(stack, "root", { pool, size: Size.gibibytes(1), retention: o.retention ?? RetentionPolicy.DELETE });
+      new XenDomain(stack, "web", { host, name: o.name ?? "web-1", memory: Size.mebibytes(256), kernel: "/k", disks: [{ volume: root, vdev: "xvda" }] });
+      if (o.withDb ?? true) new XenDomain(stack, "db", { host, memory: Size.mebibytes(256), kernel: "/k" });
+      const r = resourceOf(synth(stack), host, "reconcile");
+      return { hash: (r.triggers_replace as { spec_hash: string }).spec_hash, managed: (r.input as { managed: { domains: string[]; deleteVolumes: unknown[] } }).managed };
+    };
+    const base = build({});
+    expect(base.managed.domains).toEqual(["db", "web-1"]);
+    expect(base.managed.deleteVolumes).toHaveLength(1);
+    for (const variant of [build({ name: "web-2" }), build({ withDb: false }), build({ retention: RetentionPolicy.RETAIN })]) {
+      expect(variant.managed).not.toEqual(base.managed);
+      expect(variant.hash).not.toBe(base.hash);
+    }
+    expect(build({ retention: RetentionPolicy.RETAIN }).managed.deleteVolumes).toEqual([]);
+    const moved = build({ address: "10.9.9.9" });
+    expect([moved.hash, moved.managed]).toEqual([base.hash, base.managed]);
   });
 
   describe("validation", () => {

@@ -53,9 +53,21 @@ describe("the lifecycle resource option", () => {
       host: '"s/xen-a"',
       spec_hash: JSON.stringify(hostSpecHash(host.toSpec())),
       connection: canonicalJson(host.connection),
+      managed: canonicalJson({ domains: ["web"], deleteVolumes: [{ pool: { kind: "lvm", name: "vg0", volumeGroup: "vg0" }, volume: vol.toSpec() }] }),
     });
+    // `managed` stays a replacing trigger: it is derived from the host's spec, so it never
+    // changes without spec_hash (which replaces anyway), and ignoring it would leave prune-host
+    // a stale record that misses every domain added since the first apply.
     expect(reconcile.lifecycle).toEqual({ ignore_changes: ['triggers["connection"]'] });
     expect(reconcile.provisioner).toEqual([
+      {
+        "local-exec": {
+          command: "$${CDKTF_XEN_CLI:-cdktf-xen} prune-host",
+          when: "destroy",
+          working_dir: "${path.module}",
+          environment: { [INPUT_ENV]: "${jsonencode({ for k, v in self.triggers : k => jsondecode(v) })}" },
+        },
+      },
       {
         "local-exec": {
           command: "$${CDKTF_XEN_CLI:-cdktf-xen} apply-host",

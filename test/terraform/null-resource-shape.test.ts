@@ -63,20 +63,33 @@ describe.skipIf(gate.skip)(`Terraform behaviour behind the null_resource option$
     expect(records.map((r) => [r.argv, r.input])).toEqual([[["destroy-volume"], { size: 2 }]]);
   }, 120_000);
 
-  it("decodes JSON-string triggers into the input object the CLI reads, template sequences intact", async () => {
+  it("decodes JSON-string triggers into the input object the CLI reads, template sequences intact, at creation and in the destroy-time prune-host", async () => {
     const ws = new TerraformWorkspace();
     workspaces.push(ws);
     const spec = { version: 1 as const, host: "s/xen-a", pools: [], volumes: [], domains: [] };
     const hash = hostSpecHash(spec);
+    const managed = {
+      domains: ["db", "web"],
+      deleteVolumes: [
+        { pool: { kind: "dir", name: "images", path: "/srv/${images}" }, volume: { name: "scratch", pool: "images", sizeMiB: 256, format: "raw", retention: "delete" } },
+      ],
+    };
+    const decodeAll = "${jsonencode({ for k, v in self.triggers_replace : k => jsondecode(v) })}";
     ws.synth((stack) => {
       new DataResource(stack, "reconcile", {
-        triggersReplace: nullTriggers({ cdktf_xen: "host", host: "s/xen-a", spec_hash: hash, connection }),
+        triggersReplace: nullTriggers({ cdktf_xen: "host", host: "s/xen-a", spec_hash: hash, connection, managed }),
         provisioners: [
+          {
+            type: "local-exec",
+            when: "destroy",
+            command: "$${CDKTF_XEN_CLI} prune-host",
+            environment: { CDKTF_XEN_INPUT: decodeAll },
+          },
           {
             type: "local-exec",
             command: "$${CDKTF_XEN_CLI} apply-host",
             environment: {
-              CDKTF_XEN_INPUT: "${jsonencode({ for k, v in self.triggers_replace : k => jsondecode(v) })}",
+              CDKTF_XEN_INPUT: decodeAll,
               CDKTF_XEN_EXPECT: "${jsondecode(self.triggers_replace.spec_hash)}",
             },
           },
@@ -86,7 +99,13 @@ describe.skipIf(gate.skip)(`Terraform behaviour behind the null_resource option$
     await ws.init();
     await ws.plan();
     const [record] = await ws.apply();
-    expect(record?.input).toEqual({ cdktf_xen: "host", host: "s/xen-a", spec_hash: hash, connection });
+    expect(record?.argv).toEqual(["apply-host"]);
+    expect(record?.input).toEqual({ cdktf_xen: "host", host: "s/xen-a", spec_hash: hash, connection, managed });
     expect(record?.expect).toBe(hash);
+    await ws.plan(true);
+    const [pruned, ...more] = await ws.apply();
+    expect(more).toEqual([]);
+    expect(pruned?.argv).toEqual(["prune-host"]);
+    expect(pruned?.input).toEqual({ cdktf_xen: "host", host: "s/xen-a", spec_hash: hash, connection, managed });
   }, 120_000);
 });
