@@ -14,8 +14,9 @@
  *
  * The script takes `exec.lock` on dom0 for as long as it runs and hands the lock's descriptor
  * to no child (`9>&-`): `xl create` leaves a daemonised monitor per domain, which must not
- * keep the lock. A CLI killed mid-apply leaves its script running to the end of the current
- * step; the next applier waits on `exec.lock` before it reads the host (see {@link waitForExecLock}).
+ * keep the lock (nor the channel's stdout, `3>&-`). A CLI killed mid-apply leaves its script
+ * running to the end of the current step; the next applier waits on `exec.lock` before it
+ * reads the host (see {@link waitForExecLock}).
  */
 import { shellQuote } from "../xl/shell.js";
 import type { Step } from "./steps.js";
@@ -48,7 +49,10 @@ export function batchScript(steps: readonly Step[], snapshotCommand: string, non
   steps.forEach((step, i) => {
     lines.push(
       `echo ${shellQuote(`${m} step ${i} begin`)}`,
-      `timeout -k 10 ${step.timeoutSec} ${step.command} 9>&- </dev/null`,
+      // No child inherits the lock (fd 9) or the channel's stdout (fd 3): `xl create` leaves
+      // a daemonised monitor per domain, which would hold the lock, and keep the SSH channel
+      // open until the domain dies.
+      `timeout -k 10 ${step.timeoutSec} ${step.command} 3>&- 9>&- </dev/null`,
       "rc=$?",
       `echo "${m} step ${i} end $rc"`,
       `[ "$rc" -eq 0 ] || exit 100`,
