@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # the settings below are read by the scripts that source this file
 # Shared settings and helpers for the local Xen lab host (sourced by lab/*.sh, never run).
 #
 # Every setting can be overridden from the environment:
@@ -134,6 +135,13 @@ lab_pid_is_qemu() {
   [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' <"/proc/$1/cmdline" | grep -qF -- "-pidfile $LAB_RUN/qemu.pid"
 }
 
+# True while PID exists and has not exited (a zombie has exited; its parent reaps it).
+lab_pid_running() {
+  local state
+  state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
+
 # Stops this lab's QEMU by its PID (SIGTERM, then SIGKILL after 20 s) and removes what a start
 # made: state file, pinned known_hosts, overlay and VG disk. The serial log stays for reading.
 # The caller holds $LAB_DIR/.lock.
@@ -143,17 +151,17 @@ lab_stop() {
     log "stopping the lab's QEMU (pid $pid)"
     kill -TERM "$pid" 2>/dev/null || true
     for i in $(seq 1 40); do
-      lab_pid_is_qemu "$pid" || break
+      lab_pid_running "$pid" || break
       sleep 0.5
     done
-    if lab_pid_is_qemu "$pid"; then
+    if lab_pid_running "$pid"; then
       log "QEMU (pid $pid) ignored SIGTERM for 20 s: killing it"
       kill -KILL "$pid" 2>/dev/null || true
       for i in $(seq 1 20); do
-        lab_pid_is_qemu "$pid" || break
+        lab_pid_running "$pid" || break
         sleep 0.5
       done
-      lab_pid_is_qemu "$pid" && die "QEMU (pid $pid) is still running after SIGKILL" "look at it: ps -o pid,stat,cmd -p $pid"
+      lab_pid_running "$pid" && die "QEMU (pid $pid) is still running after SIGKILL" "look at it: ps -o pid,stat,cmd -p $pid"
     fi
   fi
   rm -f "$LAB_STATE" "$LAB_DIR/known_hosts" "$LAB_RUN/qemu.pid" "$LAB_RUN/monitor.sock" \

@@ -2,7 +2,7 @@
 # Starts the local Xen lab host (npm run lab:up): Debian 12's Xen 4.17 and dom0 in QEMU (TCG),
 # reachable by SSH on a 127.0.0.1 port, and writes the state file tests and tools read.
 #   - installs missing host packages (lab/deps.sh) and builds the image if the cache has none
-#     for the current recipe (lab/build.sh, about 5 minutes; then cached);
+#     for the current recipe (lab/build.sh: under a minute with a fast Debian mirror; then cached);
 #   - boots from a fresh copy-on-write overlay and a blank VG disk (every start is a clean host);
 #   - waits until sshd answers and dom0 is ready for guests (xl list, vg0, xenbr0);
 #   - never leaves a QEMU behind when it fails.
@@ -11,7 +11,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # dom0 is ready for guests: xenstored answers, the VG and the bridge (with its address) exist,
 # and xenconsoled's log directory is there.
-READY_CHECK='xl list >/dev/null && vgs vg0 >/dev/null 2>&1 && [ -d /sys/class/net/xenbr0/bridge ] && ip -4 -o addr show dev xenbr0 | grep -q " inet " && [ -d /var/log/xen/console ]'
+READY_CHECK="xl list >/dev/null && vgs $LAB_VOLUME_GROUP >/dev/null 2>&1 && [ -d /sys/class/net/$LAB_BRIDGE/bridge ]"
+READY_CHECK+=" && ip -4 -o addr show dev $LAB_BRIDGE | grep -q ' inet ' && [ -d /var/log/xen/console ]"
 
 print_connect() {
   local port key known
@@ -50,7 +51,7 @@ lab_stop
 bash "$LAB_SRC/deps.sh"
 cache=$(lab_cache_dir)
 if [ ! -f "$cache/manifest.env" ]; then
-  log "no image for this recipe in $cache: building it from Debian packages (about 5 minutes)"
+  log "no image for this recipe in $cache: building it from Debian packages (a minute or a few)"
   bash "$LAB_SRC/build.sh"
 fi
 # shellcheck source=/dev/null
