@@ -26,7 +26,7 @@ import {
   xlNetworkAttach,
   xlNetworkDetach,
   xlSchedCredit2,
-  xlShutdownWait,
+  xlShutdown,
   xlVcpuPin,
   xlVcpuSet,
 } from "../xl/commands.js";
@@ -74,17 +74,31 @@ function shScript(script: string): string {
 /**
  * Stops a domain: a graceful shutdown bounded by `shutdownSec`, then `xl destroy` if it is
  * still there, then waits until the name is free. A domain that is already gone is success.
+ *
+ * The request is sent again every 15 s rather than once with `xl shutdown -w`: a guest asked
+ * while it still boots (before its kernel watches xenstore's control/shutdown, or before it
+ * can run /sbin/poweroff) drops the request, and would otherwise always wait out the timeout.
+ * A domain that has shut down but stays (on_poweroff = preserve) is destroyed at once.
  */
 export function stopDomainCommand(name: string, shutdownSec: number): string {
   const q = shellQuote(name);
+  const shutdown = shellCommand(xlShutdown(name));
   return shScript(
     [
       `if ! xl domid ${q} >/dev/null 2>&1; then exit 0; fi`,
-      `timeout -k 5 ${shutdownSec} ${shellCommand(xlShutdownWait(name))} || echo ${shellQuote(
-        `graceful shutdown of ${name} did not finish within ${shutdownSec}s; destroying it`,
-      )} >&2`,
-      `if xl domid ${q} >/dev/null 2>&1; then ${shellCommand(xlDestroy(name))} || true; fi`,
-      // After `xl shutdown -w` returns the domain may linger for a moment (LAB-NOTES).
+      "i=0",
+      `while xl domid ${q} >/dev/null 2>&1; do`,
+      `  state=$(xl list ${q} 2>/dev/null | awk 'NR==2 {print $5}')`,
+      `  case "$state" in *s*|*c*) ${shellCommand(xlDestroy(name))} >/dev/null 2>&1 || true; break;; esac`,
+      `  if [ $((i % 15)) -eq 0 ]; then ${shutdown} >/dev/null 2>&1 || true; fi`,
+      `  if [ $i -ge ${shutdownSec} ]; then`,
+      `    echo ${shellQuote(`graceful shutdown of ${name} did not finish within ${shutdownSec}s; destroying it`)} >&2`,
+      `    ${shellCommand(xlDestroy(name))} || true`,
+      "    break",
+      "  fi",
+      "  i=$((i+1)); sleep 1",
+      "done",
+      // After a shutdown or destroy the domain may linger for a moment (LAB-NOTES).
       `i=0; while xl domid ${q} >/dev/null 2>&1; do i=$((i+1)); [ $i -gt 60 ] && { echo ${shellQuote(
         `${name} is still present 60 s after destroy`,
       )} >&2; exit 1; }; sleep 1; done`,

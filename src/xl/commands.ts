@@ -106,6 +106,15 @@ export function xlShutdownWait(name: string): string[] {
   return ["xl", "shutdown", "-w", checkDomainName(name)];
 }
 
+/**
+ * `xl shutdown NAME`: asks the guest to power off and returns at once; the caller polls and
+ * asks again (a guest still booting drops the request).
+ * @see https://xenbits.xen.org/docs/4.17-testing/man/xl.1.html (shutdown)
+ */
+export function xlShutdown(name: string): string[] {
+  return ["xl", "shutdown", checkDomainName(name)];
+}
+
 /** `xl destroy NAME`: immediate stop. @see https://xenbits.xen.org/docs/4.17-testing/man/xl.1.html (destroy) */
 export function xlDestroy(name: string): string[] {
   return ["xl", "destroy", checkDomainName(name)];
