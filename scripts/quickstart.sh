@@ -13,7 +13,7 @@ bash lab/up.sh
 # The provisioners run this checkout's CLI (users get it on PATH from node_modules/.bin).
 export CDKTF_XEN_CLI="node $root/bin/cdktf-xen.js"
 cd examples/quickstart
-npx cdktf deploy --auto-approve --outputs-file-include-sensitive-outputs=false quickstart
+npx cdktf deploy --auto-approve quickstart
 echo
 echo "cdktf-xen: the quickstart is deployed. On the lab host now:"
 bash "$root/lab/ssh.sh" xl list

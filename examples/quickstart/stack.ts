@@ -52,6 +52,9 @@ export class QuickstartStack extends TerraformStack {
           cpus: lab.cpus,
           memory: Size.mebibytes(lab.memoryMiB),
           dom0Memory: Size.mebibytes(lab.dom0MemoryMiB),
+          // The lab host boots clean every time (`npm run lab:up`): reconcile at every deploy so
+          // the domain is created again even when Terraform's state says nothing changed.
+          reconcileEveryDeploy: true,
         })
       : new XenHost(this, "xen-a", {
           address: PLACEHOLDER_HOST.address,

@@ -87,6 +87,18 @@ export interface XenHostProps {
    */
   readonly dom0Memory?: Size;
   /**
+   * Reconcile the host at every `cdktf deploy`, not only when its declaration changes.
+   *
+   * Terraform runs provisioners only when something it tracks changes, so by default drift
+   * made behind its back (an `xl mem-set` by hand, a rebuilt host) is seen and corrected by
+   * `cdktf-xen plan|apply cdktf.out/stacks/NAME`. With this on, the host's reconcile resource
+   * is replaced at every apply (its trigger holds Terraform's `plantimestamp()`), so every
+   * deploy reads the host and corrects drift — at the price of one "1 to add, 1 to destroy"
+   * per host in every plan.
+   * @default false
+   */
+  readonly reconcileEveryDeploy?: boolean;
+  /**
    * Resource type carrying the lifecycle of this host and of its domains and volumes.
    * @default - the context value `cdktf-xen:lifecycleResource`, else `terraform_data`
    */
@@ -156,6 +168,9 @@ export class XenHost extends Construct {
       type: this.lifecycleResource,
       generation: () => this.generation,
       replace: () => ({ cdktf_xen: ResourceKind.HOST, host: this.hostId, spec_hash: this.specHash() }),
+      ...(props.reconcileEveryDeploy === true
+        ? { replaceExpressions: () => ({ deployed_at: "${plantimestamp()}" }) }
+        : {}),
       input: () => ({ cdktf_xen: ResourceKind.HOST, host: this.hostId, connection: this.connection, managed: this.managedRecord() }),
       nullIgnoreChanges: ["connection"],
       provisioner: [

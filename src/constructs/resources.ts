@@ -9,6 +9,7 @@
  * `triggers` map of canonical JSON strings; `connection` under `lifecycle.ignore_changes`).
  * Every data string is escaped for Terraform's templates; keys are in canonical order.
  */
+import { sortKeys } from "../model/canonical.js";
 import { provider as nullProvider, resource as nullResource } from "@cdktf/provider-null";
 import type { Construct } from "constructs";
 import {
@@ -151,6 +152,12 @@ export interface LifecycleResourceOptions {
   /** Keys whose change replaces the resource; computed at synthesis. */
   readonly replace: () => Record<string, unknown>;
   /**
+   * Replacing keys whose values are Terraform expressions (not data): added after escaping,
+   * e.g. `"${plantimestamp()}"` to replace the resource at every apply.
+   * @default - none
+   */
+  readonly replaceExpressions?: () => Record<string, string>;
+  /**
    * Keys that change in place; computed at synthesis.
    * @default - none
    */
@@ -284,7 +291,7 @@ function createDataResource(scope: Construct, id: string, o: LifecycleResourceOp
   return new TerraformDataResource(
     scope,
     id,
-    new Deferred(o.generation, () => renderData(o.replace())),
+    new Deferred(o.generation, () => sortKeys({ ...renderData(o.replace()), ...(o.replaceExpressions?.() ?? {}) })),
     input === undefined ? undefined : new Deferred(o.generation, () => renderData(input())),
     provisionersOf(o, env).provisioners,
   );
@@ -312,7 +319,7 @@ function createNullResource(scope: Construct, id: string, o: LifecycleResourceOp
   const input = o.input;
   return new nullResource.Resource(scope, id, {
     triggers: new Deferred(o.generation, () =>
-      nullTriggers({ ...o.replace(), ...(input === undefined ? {} : input()) }),
+      sortKeys({ ...nullTriggers({ ...o.replace(), ...(input === undefined ? {} : input()) }), ...(o.replaceExpressions?.() ?? {}) }),
     ) as unknown as Record<string, string>,
     ...(Object.keys(lifecycle).length > 0 ? { lifecycle } : {}),
     ...provisionersOf(o, env),

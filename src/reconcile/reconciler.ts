@@ -160,16 +160,22 @@ export async function applyHost(transport: Transport, spec: HostSpec, options: R
           : null;
       throw new StepFailedError(spec.host, subject, step?.label ?? "apply plan", f.rc, f.output, xl, outcome.succeeded.length);
     }
+    // A guest acts on some changes itself, after xl returns: its balloon driver follows a
+    // memory target, and it brings vCPUs online or offline (a freshly booted guest may even
+    // start every vCPU before it reads which ones Xen offers). Such differences get a few
+    // more reads before they count as a failure; for a domain this batch just booted, the
+    // online vCPU count is the guest's business until its next reconcile.
+    const booted = new Set(actions.flatMap((a) => (a.kind === "create-domain" || a.kind === "restart-domain" ? [a.domain] : [])));
+    const unsettled = (p: Plan): Action[] =>
+      executableActions(p).filter((a) => !(a.kind === "vcpu-set" && booted.has(a.domain)));
     let after = diffHost(spec, liveFrom(spec, result.stdout, n), options.diff);
-    if (executableActions(after).length > 0) {
-      // Guests act on some changes asynchronously (a balloon target, a vCPU coming online):
-      // read once more before calling it a failure.
+    for (let attempt = 0; unsettled(after).length > 0 && attempt < 3; attempt++) {
       await new Promise((r) => setTimeout(r, 5000));
       after = diffHost(spec, await read(transport, spec, options, false), options.diff);
       commands += 1;
-      const left = executableActions(after);
-      if (left.length > 0) throw new NotConvergedError(spec.host, left.map(describe));
     }
+    const left = unsettled(after);
+    if (left.length > 0) throw new NotConvergedError(spec.host, left.map(describe));
     return { plan, applied: actions, after, commands };
   } finally {
     await lock?.release();

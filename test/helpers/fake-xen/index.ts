@@ -444,4 +444,4 @@ export function missingLvCreateStderr(configPath: string, target: string, vdev =
 }
 
 /** The lab's captures of real Xen 4.17 output (see LAB-NOTES.md). */
-export const SHARED_FIXTURES = "/work/shared/fixtures";
+export const SHARED_FIXTURES = fileURLToPath(new URL("../../fixtures", import.meta.url));

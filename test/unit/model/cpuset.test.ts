@@ -1,10 +1,11 @@
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CPU_LIST_SYNTAX, XenModelError } from "../../../src/model/errors.js";
 import { CpuSet, canonicalCpuList, type CpuTopology } from "../../../src/model/cpuset.js";
 
-const FIXTURES = "/work/shared/fixtures";
+const FIXTURES = fileURLToPath(new URL("../../fixtures", import.meta.url));
 
 /**
  * A reference implementation of xl's `vcpupin_parse` on a known host: items applied left to
