@@ -57,8 +57,7 @@ export async function applyHostCommand(dir: string): Promise<number> {
     return await withPool(async (pool) => {
       const transport = pool.get(host.hostId, host.connection);
       out(`cdktf-xen: reconciling host ${host.hostId} (${host.connection.address}:${host.connection.port})`);
-      const report = await applyHost(transport, host.spec, { log: out });
-      out(formatPlan(report.plan).trimEnd());
+      const report = await applyHost(transport, host.spec, { log: out, onPlan: (plan) => out(formatPlan(plan).trimEnd()) });
       const n = report.applied.length;
       out(n === 0 ? `cdktf-xen: host ${host.hostId} already matches its declaration.` : `cdktf-xen: applied ${n} action(s) on host ${host.hostId}; ${summaryLine(report.after.summary)}`);
       return 0;

@@ -33,6 +33,8 @@ export interface ReconcileOptions {
   readonly lockTimeoutMs?: number;
   /** Timeout of a state read, ms. @default 120000 */
   readonly readTimeoutMs?: number;
+  /** Called with the plan once the host has been read, before anything is applied. @default - none */
+  readonly onPlan?: (plan: Plan) => void;
 }
 
 /** The live state of a host and its plan. */
@@ -108,6 +110,7 @@ export async function applyHost(transport: Transport, spec: HostSpec, options: R
     const live = await read(transport, spec, options, true);
     commands += 1;
     const plan = diffHost(spec, live, options.diff);
+    options.onPlan?.(plan);
     const refused = plan.actions.flatMap((a) => (a.class === "refused" ? [{ subject: actionSubject(a), reason: a.reason, fix: a.fix }] : []));
     // A refusal means the declared state is wrong or unsafe: applying the rest would leave
     // the host half-way between two declarations, so nothing is applied.
