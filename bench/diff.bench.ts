@@ -4,6 +4,7 @@
  * with drift on a third of the domains and 50 domains missing. Goal: median < 100 ms.
  */
 import { diffHost } from "../src/diff/diff.js";
+import { median } from "./timing.js";
 import { liveHostFromSpec } from "../src/diff/simulate.js";
 import type { DomainSpec, HostSpec, VolumeSpec } from "../src/model/spec.js";
 import type { LiveHost } from "../src/xl/live.js";
@@ -59,10 +60,6 @@ function drifted(spec: HostSpec): LiveHost {
   };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 function time(spec: HostSpec, live: LiveHost): { ms: number; actions: number } {
   const times: number[] = [];

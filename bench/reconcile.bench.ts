@@ -16,6 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
+import { median, timeEach } from "./timing.js";
 import { ensureBuilt, runCli, type CliResult } from "../test/helpers/cli.js";
 import { hostPathsInUse } from "../test/helpers/fake-xen/index.js";
 import { FAKE_POOL, startFakeXenRig, type FakeXenRig } from "../test/helpers/fake-xen/rig.js";
@@ -24,22 +25,7 @@ import { stackResource, synthFakeStack, type StackDomain } from "../test/helpers
 
 const execFileP = promisify(execFile);
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
-async function timeEach(n: number, warmup: number, run: () => Promise<unknown>): Promise<number[]> {
-  for (let i = 0; i < warmup; i += 1) await run();
-  const times: number[] = [];
-  for (let i = 0; i < n; i += 1) {
-    const start = performance.now();
-    await run();
-    times.push(performance.now() - start);
-  }
-  return times;
-}
 
 /** What sshd and the fake saw during `fn`. */
 async function counted(rig: FakeXenRig, fn: () => Promise<CliResult>): Promise<{ result: CliResult; connections: number; commands: number; tools: number; ms: number }> {

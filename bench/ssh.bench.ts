@@ -7,29 +7,14 @@
 import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
+import { median, timeEach } from "./timing.js";
 import { Ssh2Transport } from "../src/ssh/ssh2-transport.js";
 import { startSshd } from "../test/helpers/sshd.js";
 
 const execFileP = promisify(execFile);
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
-async function timeEach(n: number, warmup: number, run: () => Promise<void>): Promise<number[]> {
-  for (let i = 0; i < warmup; i += 1) await run();
-  const times: number[] = [];
-  for (let i = 0; i < n; i += 1) {
-    const start = performance.now();
-    await run();
-    times.push(performance.now() - start);
-  }
-  return times;
-}
 
 const fmt = (ms: number): string => `${ms.toFixed(1)} ms`;
 
