@@ -2,6 +2,9 @@
 # Stops the local Xen lab host (npm run lab:down): its QEMU by PID (never by process name),
 # then removes the state file, the overlay disk and the VG disk. Safe to run when it is down.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# `--hosts 2`: the two-host lab (lab/two-hosts/down.sh) instead of this single host.
+lab_dispatch_hosts down.sh "$@"
+shift "$LAB_HOSTS_SHIFT"
 
 mkdir -p "$LAB_DIR"
 exec 9>"$LAB_DIR/.lock"

@@ -46,6 +46,24 @@ LAB_BRIDGE=xenbr0
 # hash and so builds a new image; the start/stop scripts are deliberately not part of it.
 LAB_RECIPE_FILES=(build.sh packages.txt files guest)
 
+# `--hosts N` as the first argument of up.sh, down.sh, status.sh or ssh.sh: 2 means the two-host
+# lab for live migration (lab/two-hosts/, its own directory .lab2/); 1, or no such argument, this
+# single host, unchanged. Usage: lab_dispatch_hosts SCRIPT "$@"; shift "$LAB_HOSTS_SHIFT".
+lab_dispatch_hosts() {
+  local script=$1 hosts=1
+  shift
+  LAB_HOSTS_SHIFT=0
+  case "${1:-}" in
+    --hosts) hosts=${2:-}; LAB_HOSTS_SHIFT=2 ;;
+    --hosts=*) hosts=${1#--hosts=}; LAB_HOSTS_SHIFT=1 ;;
+  esac
+  case "$hosts" in
+    1) ;;
+    2) shift "$LAB_HOSTS_SHIFT"; exec bash "$LAB_SRC/two-hosts/$script" "$@" ;;
+    *) die "--hosts '$hosts' is not a lab size this script knows" "use --hosts 2 for the two-host lab, nothing for the single host" ;;
+  esac
+}
+
 log() { printf '[lab %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() {
   printf '[lab] error: %s\n' "$1" >&2

@@ -2,6 +2,9 @@
 # Says whether the local Xen lab host is up (npm run lab:status): exit 0 and the domains
 # when it is, exit 3 when it is down.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# `--hosts 2`: the two-host lab (lab/two-hosts/status.sh) instead of this single host.
+lab_dispatch_hosts status.sh "$@"
+shift "$LAB_HOSTS_SHIFT"
 
 if ! pid=$(lab_qemu_pid); then
   echo "the Xen lab host is down$([ -e "$LAB_STATE" ] && echo " (stale state file $LAB_STATE)")"

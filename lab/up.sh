@@ -8,6 +8,9 @@
 #   - never leaves a QEMU behind when it fails.
 # Idempotent: when the lab is already up (its QEMU alive and SSH answering) it only prints.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# `--hosts 2`: the two-host lab (lab/two-hosts/up.sh) instead of this single host.
+lab_dispatch_hosts up.sh "$@"
+shift "$LAB_HOSTS_SHIFT"
 
 # dom0 is ready for guests: xenstored answers, the VG and the bridge (with its address) exist,
 # and xenconsoled's log directory is there.

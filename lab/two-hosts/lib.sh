@@ -10,9 +10,11 @@
 #     under their own recipe hash. The single host's image and cache key do not change.
 #
 # Settings (environment), beside those of ../lib.sh that still apply (CDKTF_XEN_LAB_CACHE,
-# CDKTF_XEN_LAB_BOOT_TIMEOUT, CDKTF_XEN_LAB_VG_GIB, CDKTF_XEN_LAB_XEN_ARGS, the mirrors):
-#   CDKTF_XEN_LAB_DIR              lab directory (default <repo>/.lab2 in this mode)
-#   CDKTF_XEN_LAB_STATE            state file (default $CDKTF_XEN_LAB_DIR/hosts.json)
+# CDKTF_XEN_LAB_BOOT_TIMEOUT, CDKTF_XEN_LAB_VG_GIB, CDKTF_XEN_LAB_XEN_ARGS, the mirrors). Its own
+# names, not CDKTF_XEN_LAB_DIR/_STATE, so a setting meant for the single host never points both
+# labs at one directory:
+#   CDKTF_XEN_LAB2_DIR             lab directory (default <repo>/.lab2)
+#   CDKTF_XEN_LAB2_STATE           state file (default $CDKTF_XEN_LAB2_DIR/hosts.json)
 #   CDKTF_XEN_LAB2_MEMORY_MIB      RAM of each host (default 2048)
 #   CDKTF_XEN_LAB2_DOM0_MEMORY_MIB dom0_mem of each host (default 768)
 #   CDKTF_XEN_LAB2_CPUS            pCPUs of each host = dom0 vCPUs (default 1: two -smp 2 hosts on a
@@ -21,8 +23,11 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 LAB2_SRC=$LAB_SRC/two-hosts
-LAB_DIR=${CDKTF_XEN_LAB_DIR:-$LAB_REPO/.lab2}
-LAB_STATE=${CDKTF_XEN_LAB_STATE:-$LAB_DIR/hosts.json}
+LAB_DIR=${CDKTF_XEN_LAB2_DIR:-$LAB_REPO/.lab2}
+LAB_STATE=${CDKTF_XEN_LAB2_STATE:-$LAB_DIR/hosts.json}
+# Not used in this mode; pointed into this lab's directory so that a helper of ../lib.sh called by
+# mistake (lab_qemu_pid, lab_stop) can never reach the single host's QEMU in .lab/.
+LAB_RUN=$LAB_DIR/run
 LAB2_CPUS=${CDKTF_XEN_LAB2_CPUS:-1}
 LAB2_MEMORY_MIB=${CDKTF_XEN_LAB2_MEMORY_MIB:-2048}
 LAB2_DOM0_MEMORY_MIB=${CDKTF_XEN_LAB2_DOM0_MEMORY_MIB:-768}
