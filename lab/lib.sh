@@ -163,24 +163,28 @@ lab_pid_running() {
 # Stops this lab's QEMU by its PID (SIGTERM, then SIGKILL after 20 s) and removes what a start
 # made: state file, pinned known_hosts, overlay and VG disk. The serial log stays for reading.
 # The caller holds $LAB_DIR/.lock.
+# Stops the QEMU with PID $1 (named $2 in messages): SIGTERM, then SIGKILL after 20 s.
+lab_kill_qemu() {
+  local pid=$1 what=$2 i
+  log "stopping $what (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 1 40); do
+    lab_pid_running "$pid" || return 0
+    sleep 0.5
+  done
+  log "$what (pid $pid) ignored SIGTERM for 20 s: killing it"
+  kill -KILL "$pid" 2>/dev/null || true
+  for i in $(seq 1 20); do
+    lab_pid_running "$pid" || return 0
+    sleep 0.5
+  done
+  die "$what (pid $pid) is still running after SIGKILL" "look at it: ps -o pid,stat,cmd -p $pid"
+}
+
 lab_stop() {
-  local pid i
+  local pid
   if pid=$(lab_qemu_pid); then
-    log "stopping the lab's QEMU (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 40); do
-      lab_pid_running "$pid" || break
-      sleep 0.5
-    done
-    if lab_pid_running "$pid"; then
-      log "QEMU (pid $pid) ignored SIGTERM for 20 s: killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-      for i in $(seq 1 20); do
-        lab_pid_running "$pid" || break
-        sleep 0.5
-      done
-      lab_pid_running "$pid" && die "QEMU (pid $pid) is still running after SIGKILL" "look at it: ps -o pid,stat,cmd -p $pid"
-    fi
+    lab_kill_qemu "$pid" "the lab's QEMU"
   fi
   rm -f "$LAB_STATE" "$LAB_DIR/known_hosts" "$LAB_RUN/qemu.pid" "$LAB_RUN/monitor.sock" \
     "$LAB_RUN/dom0-root.qcow2" "$LAB_RUN/vg.img" "$LAB_RUN/qemu.err"

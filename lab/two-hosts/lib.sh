@@ -137,24 +137,10 @@ lab2_ssh() {
 # Stops host NAME's QEMU by its PID (SIGTERM, SIGKILL after 20 s) and removes what its start made
 # (overlay, VG disk, known_hosts, pid file); the serial log stays for reading.
 lab2_stop_host() {
-  local name=$1 dir pid i
+  local name=$1 dir pid
   dir=$(lab2_host_dir "$name")
   if pid=$(lab2_qemu_pid "$name"); then
-    log "stopping $name's QEMU (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 40); do
-      lab_pid_running "$pid" || break
-      sleep 0.5
-    done
-    if lab_pid_running "$pid"; then
-      log "$name's QEMU (pid $pid) ignored SIGTERM for 20 s: killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-      for i in $(seq 1 20); do
-        lab_pid_running "$pid" || break
-        sleep 0.5
-      done
-      lab_pid_running "$pid" && die "$name's QEMU (pid $pid) is still running after SIGKILL" "look at it: ps -o pid,stat,cmd -p $pid"
-    fi
+    lab_kill_qemu "$pid" "$name's QEMU"
   fi
   rm -f "$dir/known_hosts" "$dir/run/qemu.pid" "$dir/run/monitor.sock" "$dir/run/dom0-root.qcow2" \
     "$dir/run/vg.img" "$dir/run/qemu.err"
