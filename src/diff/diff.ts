@@ -38,8 +38,8 @@ import type {
   VolumeSpec,
 } from "../model/spec.js";
 import {
-  AUTOSTART_DIR,
-  MANAGED_CONFIG_DIR,
+  autostartPath,
+  configFilePath,
   type HostInfo,
   type LiveConfigFile,
   type LiveDisk,
@@ -91,14 +91,10 @@ export function isActiveState(state: RunState): boolean {
 }
 
 /** Where cdktf-xen writes a domain's config file. */
-export function managedConfigPath(domain: string): string {
-  return `${MANAGED_CONFIG_DIR}/${domain}.cfg`;
-}
+export const managedConfigPath = configFilePath;
 
 /** The autostart link of a domain. */
-export function autostartLinkPath(domain: string): string {
-  return `${AUTOSTART_DIR}/${domain}.cfg`;
-}
+export const autostartLinkPath = autostartPath;
 
 /** Absolute path on dom0 of a volume: `/dev/VG/NAME` (LVM) or `DIR/NAME` (dir pool). */
 export function volumePath(pool: PoolSpec, name: string): string {

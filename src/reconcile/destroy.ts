@@ -43,6 +43,14 @@ async function withLock<T>(transport: Transport, options: DestroyOptions, fn: ()
 
 const OUTCOME = "@@cdktf-xen-outcome ";
 
+/** The outcome line a destroy script printed, if any. */
+function outcomeOf<T extends string>(stdout: string): T | undefined {
+  return stdout
+    .split("\n")
+    .find((l) => l.startsWith(OUTCOME))
+    ?.slice(OUTCOME.length) as T | undefined;
+}
+
 /**
  * Stops `name` (graceful `xl shutdown -w`, then `xl destroy` after the timeout) and removes its
  * managed config file and autostart link. A domain without a managed config file is not
@@ -70,10 +78,7 @@ export async function destroyDomain(transport: Transport, name: string, options:
       step: `destroy domain ${name}`,
       timeoutMs: (shutdownSec + 180) * 1000,
     });
-    const outcome = result.stdout
-      .split("\n")
-      .find((l) => l.startsWith(OUTCOME))
-      ?.slice(OUTCOME.length) as DomainDestroyOutcome | undefined;
+    const outcome = outcomeOf<DomainDestroyOutcome>(result.stdout);
     if (result.code !== 0 || outcome === undefined) {
       throw new ReconcileError(
         transport.hostId,
@@ -125,10 +130,7 @@ export async function destroyVolume(
   ].join("\n");
   return withLock(transport, options, async () => {
     const result = await transport.exec("sh -s", { stdin: script, step: `delete volume ${path}`, timeoutMs: 180_000 });
-    const outcome = result.stdout
-      .split("\n")
-      .find((l) => l.startsWith(OUTCOME))
-      ?.slice(OUTCOME.length) as VolumeDestroyOutcome | undefined;
+    const outcome = outcomeOf<VolumeDestroyOutcome>(result.stdout);
     if (result.code !== 0 || outcome === undefined) {
       throw new ReconcileError(
         transport.hostId,

@@ -12,7 +12,7 @@ import type { DiskSpec, VifSpec } from "../model/spec.js";
 import { canonicalCpuList } from "./cpulist.js";
 import { renderDiskSpec } from "./disk-spec.js";
 import { XlArgumentError, XlRenderError } from "./errors.js";
-import { AUTOSTART_DIR, MANAGED_CONFIG_DIR } from "./live.js";
+import { AUTOSTART_DIR, MANAGED_CONFIG_DIR, autostartPath, configFilePath } from "./live.js";
 import { shellCommand, shellQuote } from "./shell.js";
 import { renderVifTokens } from "./vif-spec.js";
 
@@ -81,12 +81,12 @@ function checkCpuList(field: string, list: string): string {
 
 /** Path of a managed domain's config file: `/etc/xen/cdktf-xen/NAME.cfg`. */
 export function managedConfigPath(name: string): string {
-  return `${MANAGED_CONFIG_DIR}/${checkDomainName(name)}.cfg`;
+  return configFilePath(checkDomainName(name));
 }
 
 /** Path of a domain's autostart link: `/etc/xen/auto/NAME.cfg`. */
 export function autostartLinkPath(name: string): string {
-  return `${AUTOSTART_DIR}/${checkDomainName(name)}.cfg`;
+  return autostartPath(checkDomainName(name));
 }
 
 /**

@@ -111,3 +111,13 @@ export interface LiveHost {
 export const MANAGED_CONFIG_DIR = "/etc/xen/cdktf-xen";
 /** Debian's xendomains starts every config linked here at boot. */
 export const AUTOSTART_DIR = "/etc/xen/auto";
+
+/** Where cdktf-xen keeps the config file of domain `name` (no name check: see xl/commands.ts). */
+export function configFilePath(name: string): string {
+  return `${MANAGED_CONFIG_DIR}/${name}.cfg`;
+}
+
+/** The autostart link of domain `name` (no name check: see xl/commands.ts). */
+export function autostartPath(name: string): string {
+  return `${AUTOSTART_DIR}/${name}.cfg`;
+}
