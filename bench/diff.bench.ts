@@ -38,12 +38,13 @@ function fleet(n: number): HostSpec {
       cpuid: i % 3 === 0 ? "host,rdtscp=0" : null,
       hvm: null,
       updatePolicy: "pending",
+      migration: "live",
     });
   }
   return {
     version: 1,
     host: "bench/xen-a",
-    pools: [{ kind: "lvm", name: "vg0", volumeGroup: "vg0" }],
+    pools: [{ kind: "lvm", name: "vg0", volumeGroup: "vg0", shared: false }],
     volumes,
     domains,
   };

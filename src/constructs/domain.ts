@@ -4,6 +4,7 @@ import type { Size } from "../model/size.js";
 import {
   DiskFormat,
   DomainType,
+  MigrationPolicy,
   ShutdownAction,
   UpdatePolicy,
   type BootSpec,
@@ -258,6 +259,16 @@ export interface XenDomainProps {
    * @default UpdatePolicy.PENDING
    */
   readonly updatePolicy?: UpdatePolicy;
+  /**
+   * How the domain moves when its `host` changes. `live` migrates the running guest with
+   * `xl migrate` (every disk must be in a pool declared `shared`); `cold` shuts it down,
+   * copies its local volumes to the new host (verified by checksum) and starts it there;
+   * `refuse` refuses the move in the plan. Live by default: moving a domain to drain a host
+   * must not reboot it, and a move that cannot be live is refused with the reason rather than
+   * turned into a reboot behind the operator's back.
+   * @default MigrationPolicy.LIVE
+   */
+  readonly migration?: MigrationPolicy;
 }
 
 /**
@@ -411,6 +422,7 @@ export class XenDomain extends Construct {
       cpuid: p.cpuid ?? null,
       hvm: isHvm ? { serial: p.serial ?? null, vnc: p.vnc ?? false } : null,
       updatePolicy: p.updatePolicy ?? UpdatePolicy.PENDING,
+      migration: p.migration ?? MigrationPolicy.LIVE,
     };
     this.networks.forEach((n, i) => {
       if (n.rate !== undefined && !RATE.test(n.rate)) {

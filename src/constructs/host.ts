@@ -1,7 +1,7 @@
 import { Construct, type IConstruct } from "constructs";
 import { hostSpecHash } from "../model/hash.js";
 import type { Size } from "../model/size.js";
-import { SPEC_VERSION, type DomainSpec, type HostConnection, type HostSpec, type PoolSpec, type VolumeSpec } from "../model/spec.js";
+import { SPEC_VERSION, type DomainSpec, type HostConnection, type HostMigration, type HostSpec, type PoolSpec, type VolumeSpec } from "../model/spec.js";
 import { formatSpecIssue, validateDomainSpec, validateHostSpec, type HostFacts, type SpecIssue } from "../model/validate.js";
 import { ProblemLog, Suppressions, reportTokens } from "./analysis.js";
 import type { XenDomain } from "./domain.js";
@@ -103,6 +103,35 @@ export interface XenHostProps {
    * @default - the context value `cdktf-xen:lifecycleResource`, else `terraform_data`
    */
   readonly lifecycleResource?: LifecycleResource;
+  /**
+   * How domains migrate to and from this host. `xl migrate` runs on the source dom0 and opens
+   * SSH to the target dom0 (`xl migrate-receive`); that hop checks the target's host key
+   * against the key pinned here (never trust on first use).
+   * @default - other hosts reach this one at its SSH address; as a source it forwards the
+   *   operator's SSH agent for the duration of the migration (no key is copied to any host)
+   */
+  readonly migration?: XenHostMigrationProps;
+}
+
+/** See {@link XenHostProps.migration}. */
+export interface XenHostMigrationProps {
+  /**
+   * Address the other dom0s use to reach this host's sshd for incoming migrations, e.g. on a
+   * dedicated migration network.
+   * @default - the SSH address (`address`)
+   */
+  readonly address?: string;
+  /**
+   * sshd port at the migration address.
+   * @default - 22 when `address` is set, else the SSH port (`port`)
+   */
+  readonly port?: number;
+  /**
+   * A private key file on THIS host's dom0 that it uses to log in to the target when a domain
+   * migrates away from it. Only a path is recorded; the key stays on the host.
+   * @default - the operator's SSH agent is forwarded to this dom0 while the migration runs
+   */
+  readonly identityFile?: string;
 }
 
 /** `SHA256:` and 43 characters of unpadded base64: what `ssh-keygen -lf` prints. */
@@ -131,6 +160,8 @@ export class XenHost extends Construct {
   readonly connection: HostConnection;
   /** The resource type of this host's lifecycle resources. */
   readonly lifecycleResource: LifecycleResource;
+  /** How domains migrate to and from this host. */
+  readonly migration: HostMigration;
 
   private readonly props: XenHostProps;
   private readonly reconcile: LifecycleResourceHandle;
@@ -154,6 +185,11 @@ export class XenHost extends Construct {
       hostKey: props.hostKey ?? null,
       knownHostsFile: props.knownHostsFile ?? null,
     };
+    this.migration = {
+      address: props.migration?.address ?? null,
+      port: props.migration?.port ?? null,
+      identityFile: props.migration?.identityFile ?? null,
+    };
     const fromContext: unknown = this.node.tryGetContext(LIFECYCLE_RESOURCE_CONTEXT_KEY);
     const chosen = props.lifecycleResource ?? fromContext ?? LifecycleResource.TERRAFORM_DATA;
     if (chosen !== LifecycleResource.TERRAFORM_DATA && chosen !== LifecycleResource.NULL_RESOURCE) {
@@ -171,7 +207,7 @@ export class XenHost extends Construct {
       ...(props.reconcileEveryDeploy === true
         ? { replaceExpressions: () => ({ deployed_at: "${plantimestamp()}" }) }
         : {}),
-      input: () => ({ cdktf_xen: ResourceKind.HOST, host: this.hostId, connection: this.connection, managed: this.managedRecord() }),
+      input: () => ({ cdktf_xen: ResourceKind.HOST, host: this.hostId, connection: this.connection, migration: this.migration, managed: this.managedRecord() }),
       nullIgnoreChanges: ["connection"],
       provisioner: [
         // Destroy first in a replacement: removes what the new declaration dropped, then
@@ -483,6 +519,23 @@ export class XenHost extends Construct {
     }
     if (p.knownHostsFile !== undefined && p.knownHostsFile.trim() === "") {
       log.add(this, problem({ what: "knownHostsFile is empty", fix: 'give the path of a known_hosts file, e.g. "~/.ssh/known_hosts"' }));
+    }
+    const m = p.migration;
+    if (m?.address !== undefined && (m.address.trim() === "" || /[\s'"]/.test(m.address))) {
+      log.add(this, problem({ what: `migration.address ${JSON.stringify(m.address)} is not a host name or IP address`, fix: 'give the address other dom0s reach this one at, e.g. "10.0.9.12", or remove it to use the SSH address' }));
+    }
+    if (m?.port !== undefined && (!Number.isInteger(m.port) || m.port < 1 || m.port > 65535)) {
+      log.add(this, problem({ what: `migration.port ${String(m.port)} is not a TCP port`, fix: "give a whole number from 1 to 65535, or remove it (22 with a migration address, else the SSH port)" }));
+    }
+    if (m?.identityFile !== undefined && (!m.identityFile.startsWith("/") || /[\s'"]/.test(m.identityFile))) {
+      log.add(
+        this,
+        problem({
+          what: `migration.identityFile ${m.identityFile.length > 80 ? "(value not shown)" : JSON.stringify(m.identityFile)} is not an absolute path`,
+          why: "it names a key file on this host's dom0; the key itself must never be written into the program",
+          fix: 'give the path of the key on dom0, e.g. "/root/.ssh/id_migration", or remove it to forward your SSH agent',
+        }),
+      );
     }
     if (p.cpus !== undefined && (!Number.isInteger(p.cpus) || p.cpus < 1)) {
       log.add(this, problem({ what: `cpus ${String(p.cpus)} is not a pCPU count`, fix: "give `xl info` nr_cpus, a whole number of at least 1" }));

@@ -24,7 +24,7 @@ import {
   type LocalExecProvisioner,
 } from "../cdktf.js";
 import { canonicalJson } from "../model/canonical.js";
-import type { DomainSpec, HostConnection, PoolSpec, VolumeSpec } from "../model/spec.js";
+import type { DomainSpec, HostConnection, HostMigration, PoolSpec, VolumeSpec } from "../model/spec.js";
 import { escapeTemplate, escapeTemplateDeep } from "./template-escape.js";
 
 /**
@@ -104,6 +104,8 @@ export interface HostResourceInput {
   readonly cdktf_xen: "host";
   readonly host: string;
   readonly connection: HostConnection;
+  /** Missing in stacks synthesized before migration existed: {@link DEFAULT_HOST_MIGRATION}. */
+  readonly migration: HostMigration;
   readonly managed: HostManagedRecord;
 }
 

@@ -8,7 +8,7 @@
  * gives the hosts it could read and an issue for each problem, with a path into the JSON.
  */
 import { hostSpecHash } from "../model/hash.js";
-import { SPEC_VERSION, type DomainSpec, type HostConnection, type HostSpec, type PoolSpec, type VolumeSpec } from "../model/spec.js";
+import { DEFAULT_HOST_MIGRATION, SPEC_VERSION, type DomainSpec, type HostConnection, type HostMigration, type HostSpec, type PoolSpec, type VolumeSpec } from "../model/spec.js";
 import { canonicalJson } from "../model/canonical.js";
 import { LifecycleResource, MARKER_KEY, ResourceKind } from "./resources.js";
 import { unescapeTemplate, unescapeTemplateDeep } from "./template-escape.js";
@@ -19,6 +19,8 @@ export interface StackHost {
   readonly hostId: string;
   /** How to reach dom0, as currently declared. */
   readonly connection: HostConnection;
+  /** How domains migrate to and from the host. */
+  readonly migration: HostMigration;
   /** The host's desired state, rebuilt from the domain, volume and pool data of the stack. */
   readonly spec: HostSpec;
   /** `hostSpecHash(spec)`, recomputed. */
@@ -81,6 +83,7 @@ export function readStack(cdkTfJson: unknown): StackReadResult {
     readonly d: Decoded;
     readonly hostId: string;
     readonly connection: HostConnection;
+    readonly migration: HostMigration;
     readonly expectedHash: string;
   }
   const hosts = new Map<string, HostEntry>();
@@ -111,7 +114,12 @@ export function readStack(cdkTfJson: unknown): StackReadResult {
           issue(d.path, `host ${JSON.stringify(hostId)} has two reconcile resources (also ${earlier.d.path}): synthesize the stack again`);
           break;
         }
-        hosts.set(hostId, { d, hostId, connection, expectedHash: hash });
+        const migration = d.input.migration ?? DEFAULT_HOST_MIGRATION;
+        if (!isMigration(migration)) {
+          issue(`${d.path}.migration`, "the host's migration settings are malformed: synthesize the stack again with cdktf synth");
+          break;
+        }
+        hosts.set(hostId, { d, hostId, connection, migration, expectedHash: hash });
         break;
       }
       case ResourceKind.DOMAIN_CONFIG: {
@@ -208,6 +216,7 @@ export function readStack(cdkTfJson: unknown): StackReadResult {
     out.push({
       hostId: h.hostId,
       connection: h.connection,
+      migration: h.migration,
       spec,
       specHash,
       expectedHash: h.expectedHash,
@@ -247,6 +256,15 @@ function decode(type: LifecycleResource, path: string, body: unknown, issue: (pa
 
 function isObject(x: unknown): x is Record<string, unknown> {
   return x !== null && typeof x === "object" && !Array.isArray(x);
+}
+
+function isMigration(x: unknown): x is HostMigration {
+  return (
+    isObject(x) &&
+    (x.address === null || typeof x.address === "string") &&
+    (x.port === null || typeof x.port === "number") &&
+    (x.identityFile === null || typeof x.identityFile === "string")
+  );
 }
 
 function isConnection(x: unknown): x is HostConnection {

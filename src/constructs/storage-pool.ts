@@ -24,6 +24,15 @@ export interface XenStoragePoolProps {
    * @default - the construct id
    */
   readonly name?: string;
+  /**
+   * The pool is shared storage: the same volume group (clustered LVM) or directory (NFS, a
+   * cluster filesystem) seen at the same path by the other hosts that declare a pool of this
+   * name as shared. Disks in a shared pool can move with a domain live (`xl migrate` moves
+   * memory, not disks); disks in a local pool cannot. Declaring a pool shared that is not is
+   * data corruption waiting to happen: a migrated guest would use the target's own volume.
+   * @default false
+   */
+  readonly shared?: boolean;
 }
 
 /**
@@ -64,8 +73,8 @@ export class XenStoragePool extends Construct {
   /** The pool's canonical spec. */
   toSpec(): PoolSpec {
     return this.kind === "lvm"
-      ? { kind: "lvm", name: this.name, volumeGroup: this.props.lvmVolumeGroup ?? "" }
-      : { kind: "dir", name: this.name, path: this.props.directory ?? "" };
+      ? { kind: "lvm", name: this.name, volumeGroup: this.props.lvmVolumeGroup ?? "", shared: this.props.shared ?? false }
+      : { kind: "dir", name: this.name, path: this.props.directory ?? "", shared: this.props.shared ?? false };
   }
 
   /** @internal The spec, filing this pool's own problems in `log`. */

@@ -86,6 +86,15 @@ function list<T>(d: Decoder<T>): Decoder<readonly T[]> {
 
 type Fields<T> = { readonly [K in keyof T]-?: Decoder<T[K]> };
 
+/** Default values of fields added after format version 1, so older spec files still decode. */
+const FALLBACK = Symbol("fallback");
+type WithFallback<T> = Decoder<T> & { readonly [FALLBACK]: T };
+
+/** A field that may be missing (files written before it existed), meaning `value`. */
+function optional<T>(decoder: Decoder<T>, value: T): WithFallback<T> {
+  return Object.assign(((v, p, is) => decoder(v, p, is)) as Decoder<T>, { [FALLBACK]: value });
+}
+
 /** An object with exactly these fields. */
 function object<T>(fields: Fields<T>): Decoder<T> {
   return (v, p, is) => {
@@ -95,6 +104,11 @@ function object<T>(fields: Fields<T>): Decoder<T> {
     let ok = true;
     for (const key of Object.keys(fields) as (keyof T & string)[]) {
       if (!(key in rec)) {
+        const d = fields[key] as Partial<WithFallback<unknown>>;
+        if (FALLBACK in d) {
+          out[key] = d[FALLBACK];
+          continue;
+        }
         bad(is, `${p}.${key}`, "missing field");
         ok = false;
         continue;
@@ -131,8 +145,8 @@ const SHUTDOWN_ACTIONS = ["destroy", "restart", "rename_restart", "preserve", "c
 const DOMAIN_TYPES = ["pv", "pvh", "hvm"] as const;
 
 const poolSpec: Decoder<PoolSpec> = byKind<PoolSpec>({
-  lvm: object({ kind: oneOf(["lvm"] as const), name: str, volumeGroup: str }),
-  dir: object({ kind: oneOf(["dir"] as const), name: str, path: str }),
+  lvm: object({ kind: oneOf(["lvm"] as const), name: str, volumeGroup: str, shared: optional(bool, false) }),
+  dir: object({ kind: oneOf(["dir"] as const), name: str, path: str, shared: optional(bool, false) }),
 });
 
 const volumeSpec: Decoder<VolumeSpec> = object<VolumeSpec>({
@@ -182,6 +196,7 @@ const domainSpec: Decoder<DomainSpec> = object<DomainSpec>({
   cpuid: nullable(str),
   hvm: nullable(object({ serial: nullable(str), vnc: bool })),
   updatePolicy: oneOf(["pending", "restart"] as const),
+  migration: optional(oneOf(["live", "cold", "refuse"] as const), "live"),
 });
 
 const hostSpec: Decoder<HostSpec> = object<HostSpec>({

@@ -54,11 +54,28 @@ export const DiskFormat = { RAW: "raw", QCOW2: "qcow2", QCOW: "qcow", VHD: "vhd"
 export type DiskFormat = (typeof DiskFormat)[keyof typeof DiskFormat];
 export type DiskAccess = "rw" | "ro";
 
+/**
+ * How a domain moves when its declared host changes.
+ * - `live` (the default): `xl migrate` from the old host to the new one; the guest keeps
+ *   running (its uptime continues, its domid changes). Every disk must be on storage both
+ *   hosts see at the same path (a pool declared `shared`): Xen moves memory, not disks.
+ *   The default because a host change is how a platform team drains a host, and draining
+ *   must not reboot the guests.
+ * - `cold`: shut the domain down on the old host, copy its local volumes to the new host
+ *   (verified by checksum), start it there. For domains on local storage; costs a reboot.
+ * - `refuse`: a host change is refused in the plan; the domain stays where it is.
+ */
+export const MigrationPolicy = { LIVE: "live", COLD: "cold", REFUSE: "refuse" } as const;
+/** See {@link MigrationPolicy} (the constant). */
+export type MigrationPolicy = (typeof MigrationPolicy)[keyof typeof MigrationPolicy];
+
 export interface LvmPoolSpec {
   readonly kind: "lvm";
   /** Pool name, unique per host. */
   readonly name: string;
   readonly volumeGroup: string;
+  /** The same storage is seen by other hosts at the same path (clustered LVM): disks in it can move live. */
+  readonly shared: boolean;
 }
 
 export interface DirPoolSpec {
@@ -66,6 +83,8 @@ export interface DirPoolSpec {
   readonly name: string;
   /** Absolute directory on dom0. */
   readonly path: string;
+  /** The directory is shared storage (NFS, a cluster filesystem) mounted at the same path on other hosts: disks in it can move live. */
+  readonly shared: boolean;
 }
 
 export type PoolSpec = LvmPoolSpec | DirPoolSpec;
@@ -184,6 +203,8 @@ export interface DomainSpec {
   readonly cpuid: string | null;
   readonly hvm: HvmSpec | null;
   readonly updatePolicy: UpdatePolicy;
+  /** How the domain moves when its declared host changes. */
+  readonly migration: MigrationPolicy;
 }
 
 /** Everything declared for one host: what `cdktf-xen` reconciles in one pass. */
@@ -210,3 +231,23 @@ export interface HostConnection {
   /** known_hosts path, or null when the fingerprint is pinned. */
   readonly knownHostsFile: string | null;
 }
+
+/**
+ * How other hosts reach this one for `xl migrate` (which runs on the source and opens SSH to
+ * the target's `xl migrate-receive`), and how this host authenticates when it is the source.
+ * Never holds key material.
+ */
+export interface HostMigration {
+  /** Address other dom0s use to reach this host's sshd, e.g. on a dedicated migration network; null: the SSH address. */
+  readonly address: string | null;
+  /** sshd port at {@link address}; null: 22 when an address is set, else the SSH port. */
+  readonly port: number | null;
+  /**
+   * Private key file ON THIS HOST's dom0 used when it is the source of a migration, or null to
+   * forward the operator's SSH agent for the duration of the migration (no key on the host).
+   */
+  readonly identityFile: string | null;
+}
+
+/** Migration settings when none are declared: the SSH address, the operator's agent. */
+export const DEFAULT_HOST_MIGRATION: HostMigration = { address: null, port: null, identityFile: null };

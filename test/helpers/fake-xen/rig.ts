@@ -14,7 +14,7 @@ import { FAKE_VG, FakeXen, type FakeHostOptions } from "./index.js";
 export const FAKE_HOST_ID = "stack/fake-xen-a";
 
 /** The LVM pool of the fake host. */
-export const FAKE_POOL: PoolSpec = { kind: "lvm", name: "vg", volumeGroup: FAKE_VG };
+export const FAKE_POOL: PoolSpec = { kind: "lvm", name: "vg", volumeGroup: FAKE_VG, shared: false };
 
 /** An sshd whose sessions run the fake toolstack. */
 export interface FakeXenRig {
@@ -89,6 +89,7 @@ export function fakeDomain(name: string, overrides: Partial<DomainSpec> = {}): D
     cpuid: null,
     hvm: null,
     updatePolicy: "pending",
+    migration: "live",
     ...overrides,
   };
 }
