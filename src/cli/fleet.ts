@@ -2,8 +2,12 @@
  * `cdktf-xen plan` and `apply` over a synthesized stack: every declared host in parallel, one
  * SSH connection each, a fleet-wide view of declared versus live (drift included).
  */
-import { formatPlans, planDocument, PLAN_FORMAT_VERSION } from "../diff/format.js";
-import { hasExecutableActions, type Plan } from "../diff/plan.js";
+import { describeAction, formatPlans, planDocument, PLAN_FORMAT_VERSION } from "../diff/format.js";
+import { diffFleet } from "../diff/move.js";
+import { hasExecutableActions, type MoveDomainAction, type Plan, type RefuseMoveAction } from "../diff/plan.js";
+import type { LiveHost } from "../xl/live.js";
+import { PlanRefusedError } from "../reconcile/errors.js";
+import { describeMove, runMove } from "./move-runner.js";
 import type { StackHost } from "../constructs/stack-reader.js";
 import { applyHost, readHost } from "../reconcile/reconciler.js";
 import { TransportPool } from "../ssh/pool.js";
@@ -52,15 +56,42 @@ function color(opts: FleetOptions): boolean {
   return opts.color !== false && process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
 }
 
+/**
+ * Reads every host and plans them together, so that a domain declared on a new host shows as a
+ * move (not a create there and a leftover here). A host that could not be read is planned alone
+ * by nobody: its error is reported and the others are planned without it.
+ */
+type Failed = Extract<HostOutcome<LiveHost>, { ok: false }>;
+
+async function readFleet(hosts: readonly StackHost[], pool: TransportPool): Promise<{ plans: Plan[]; failed: Failed[] }> {
+  const results = await Promise.all(
+    hosts.map(async (host): Promise<HostOutcome<LiveHost>> => {
+      try {
+        return { host, ok: true, value: (await readHost(pool.get(host.hostId, host.connection), host.spec)).live };
+      } catch (error) {
+        return { host, ok: false, error };
+      }
+    }),
+  );
+  const read = results.flatMap((r) => (r.ok ? [{ spec: r.host.spec, live: r.value }] : []));
+  return { plans: diffFleet(read), failed: results.filter((r): r is Failed => !r.ok) };
+}
+
 /** `cdktf-xen plan`: exit 0 when every host matches, 2 when something would change, 1 on error. */
 export async function planFleet(dir: string, opts: FleetOptions): Promise<number> {
   try {
     const hosts = await selectHosts(dir, opts.host);
-    const results = await eachHost(hosts, async (h, pool) => (await readHost(pool.get(h.hostId, h.connection), h.spec)).plan);
-    const plans = results.flatMap((r) => (r.ok ? [r.value] : []));
+    const pool = new TransportPool();
+    let fleet;
+    try {
+      fleet = await readFleet(hosts, pool);
+    } finally {
+      await pool.closeAll();
+    }
+    const plans = fleet.plans;
     printPlans(plans, opts);
-    for (const r of results) if (!r.ok) reportError(r.error);
-    if (results.some((r) => !r.ok)) return 1;
+    for (const f of fleet.failed) reportError(f.error);
+    if (fleet.failed.length > 0) return 1;
     // Like `cdktf-xen diff`: a refusal is a difference between declared and live too.
     return plans.some((p) => hasExecutableActions(p) || p.summary.refused > 0) ? 2 : 0;
   } catch (e) {
@@ -76,11 +107,48 @@ function printPlans(plans: readonly Plan[], opts: FleetOptions): void {
   }
 }
 
+/**
+ * Moves first: a domain declared on a new host is migrated (or copied) there before any host
+ * is reconciled, so the target's reconcile finds it running instead of booting a second copy.
+ * A refused move stops the whole apply before anything changes.
+ */
+async function carryOutMoves(dir: string, selected: readonly StackHost[], log: (line: string) => void): Promise<void> {
+  // Moves are found across the whole stack, whatever --host selected: a source needs its target.
+  const all = await loadStack(dir);
+  // One host cannot move anything anywhere: no extra read.
+  if (all.length < 2) return;
+  const pool = new TransportPool();
+  try {
+    const { plans, failed } = await readFleet(all, pool);
+    if (failed.length > 0) throw failed[0]!.error;
+    const actions = plans.flatMap((p) => p.actions);
+    const refused = actions.filter((a): a is RefuseMoveAction => a.kind === "refuse-move");
+    if (refused.length > 0) {
+      throw new PlanRefusedError(
+        refused[0]!.host,
+        refused.map((r) => ({ subject: `domain ${r.domain}`, reason: r.reason, fix: r.fix })),
+      );
+    }
+    const ids = new Set(selected.map((h) => h.hostId));
+    for (const move of actions.filter((a): a is MoveDomainAction => a.kind === "move-domain")) {
+      if (!ids.has(move.old) && !ids.has(move.new)) continue;
+      const source = all.find((h) => h.hostId === move.old)!;
+      const target = all.find((h) => h.hostId === move.new)!;
+      log(describeAction(move));
+      const outcome = await runMove(pool, all, move.domain, { hostId: source.hostId, connection: source.connection }, target, log);
+      log(describeMove(move.domain, source.hostId, target.hostId, outcome));
+    }
+  } finally {
+    await pool.closeAll();
+  }
+}
+
 /** `cdktf-xen apply`: exit 0 when every host now matches, 1 when any host failed. */
 export async function applyFleet(dir: string, opts: FleetOptions): Promise<number> {
   try {
     const hosts = await selectHosts(dir, opts.host);
     const log = opts.json === true ? err : out;
+    await carryOutMoves(dir, hosts, log);
     const results = await eachHost(hosts, (h, pool) => applyHost(pool.get(h.hostId, h.connection), h.spec, { log }));
     const ok = results.flatMap((r) => (r.ok ? [r.value] : []));
     if (opts.json === true) {

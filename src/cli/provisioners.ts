@@ -3,7 +3,8 @@
  * from CDKTF_XEN_INPUT and, where the host is still declared, the host's current connection
  * from ./cdk.tf.json (so a changed address reaches even a resource whose input is stale).
  */
-import type { HostConnection } from "../model/spec.js";
+import type { HostConnection, PoolSpec } from "../model/spec.js";
+import { describeMove, destinationOf, runMove } from "./move-runner.js";
 import { applyHost } from "../reconcile/reconciler.js";
 import { destroyDomain, destroyVolume } from "../reconcile/destroy.js";
 import { ReconcileError, StackChangedError } from "../reconcile/errors.js";
@@ -22,6 +23,24 @@ async function stackHosts(dir: string, required: boolean): Promise<StackHost[]> 
     if (required) throw e;
     return [];
   }
+}
+
+/**
+ * The other host that declares this volume in a shared pool at the same place (same volume
+ * group or directory), if any: then it is the same data, and deleting it here would delete it
+ * there — a shared volume that moved with its domain is never deleted by the old host.
+ */
+function sharedElsewhere(hosts: readonly StackHost[], hostId: string, pool: PoolSpec, volume: string): string | undefined {
+  if (!pool.shared) return undefined;
+  const place = (p: PoolSpec): string => (p.kind === "lvm" ? `lvm:${p.volumeGroup}` : `dir:${p.path}`);
+  for (const h of hosts) {
+    if (h.hostId === hostId) continue;
+    for (const v of h.spec.volumes) {
+      const p = h.spec.pools.find((x) => x.name === v.pool);
+      if (v.name === volume && p !== undefined && p.shared && place(p) === place(pool)) return h.hostId;
+    }
+  }
+  return undefined;
 }
 
 function currentConnection(hosts: readonly StackHost[], hostId: string, recorded: HostConnection): HostConnection {
@@ -67,12 +86,31 @@ export async function applyHostCommand(dir: string): Promise<number> {
   }
 }
 
-/** `cdktf-xen destroy-domain`: stop and remove the domain of CDKTF_XEN_INPUT. */
+/**
+ * `cdktf-xen destroy-domain`: stop and remove the domain of CDKTF_XEN_INPUT — unless the stack
+ * now declares it on another host: then this is a move, and the domain migrates there.
+ */
 export async function destroyDomainCommand(dir: string): Promise<number> {
   try {
     const input = readInput(process.env, "domain");
     const hosts = await stackHosts(dir, false);
     const connection = currentConnection(hosts, input.host, input.connection);
+    const destination = destinationOf(hosts, input.host, input.name);
+    if (destination.kind === "many") {
+      throw new CliError(
+        `domain ${input.name} left ${input.host} but is declared on ${destination.hosts.map((h) => h.hostId).join(" and ")}`,
+        "a domain moves to one host; two declarations of one name elsewhere make the move ambiguous, so nothing was changed",
+        `declare ${input.name} on one host only, or give the domains different names`,
+      );
+    }
+    if (destination.kind === "one") {
+      const target = destination.host;
+      return await withPool(async (pool) => {
+        const outcome = await runMove(pool, hosts, input.name, { hostId: input.host, connection }, target, (line) => out(`cdktf-xen: ${line}`));
+        out(`cdktf-xen: ${describeMove(input.name, input.host, target.hostId, outcome)}`);
+        return 0;
+      });
+    }
     return await withPool(async (pool) => {
       const transport = pool.get(input.host, connection);
       const outcome = await destroyDomain(transport, input.name, { log: out });
@@ -96,6 +134,13 @@ export async function destroyVolumeCommand(dir: string): Promise<number> {
     const input = readInput(process.env, "volume");
     const hosts = await stackHosts(dir, false);
     const connection = currentConnection(hosts, input.host, input.connection);
+    const sharer = sharedElsewhere(hosts, input.host, input.pool, input.volume.name);
+    if (sharer !== undefined) {
+      out(
+        `cdktf-xen: host ${input.host}: volume ${input.pool.name}/${input.volume.name} is on shared storage and still declared on ${sharer}: kept`,
+      );
+      return 0;
+    }
     return await withPool(async (pool) => {
       const transport = pool.get(input.host, connection);
       const outcome = await destroyVolume(transport, input.pool, input.volume, { log: out });
@@ -131,8 +176,17 @@ export async function pruneHostCommand(dir: string): Promise<number> {
     }
     const declared = new Set(host.spec.domains.map((d) => d.name));
     const declaredVolumes = new Set(host.spec.volumes.map((v) => `${v.pool}/${v.name}`));
-    const domains = input.managed.domains.filter((d) => !declared.has(d));
-    const volumes = input.managed.deleteVolumes.filter((v) => !declaredVolumes.has(`${v.pool.name}/${v.volume.name}`));
+    const moving = input.managed.domains.filter((d) => !declared.has(d) && destinationOf(hosts, host.hostId, d).kind !== "none");
+    for (const name of moving) {
+      out(`cdktf-xen: host ${host.hostId}: domain ${name} is declared on another host now: left to its move, not removed`);
+    }
+    const domains = input.managed.domains.filter((d) => !declared.has(d) && !moving.includes(d));
+    // A volume declared on another host now moves with its domain: the move copies it (or it is
+    // shared), and the old volume resource's destroy-volume, ordered after the move, deletes the
+    // source copy as its retention says. Deleting it here would run before the move.
+    const movingVolume = (v: { pool: PoolSpec; volume: { name: string } }): boolean =>
+      hosts.some((h) => h.hostId !== host.hostId && h.spec.volumes.some((x) => x.pool === v.pool.name && x.name === v.volume.name));
+    const volumes = input.managed.deleteVolumes.filter((v) => !declaredVolumes.has(`${v.pool.name}/${v.volume.name}`) && !movingVolume(v));
     if (domains.length === 0 && volumes.length === 0) return 0;
     return await withPool(async (pool) => {
       const transport = pool.get(host.hostId, host.connection);

@@ -208,7 +208,7 @@ export class XenHost extends Construct {
         ? { replaceExpressions: () => ({ deployed_at: "${plantimestamp()}" }) }
         : {}),
       input: () => ({ cdktf_xen: ResourceKind.HOST, host: this.hostId, connection: this.connection, migration: this.migration, managed: this.managedRecord() }),
-      nullIgnoreChanges: ["connection"],
+      nullIgnoreChanges: ["connection", "migration"],
       provisioner: [
         // Destroy first in a replacement: removes what the new declaration dropped, then
         // apply-host (create) makes the host match the new declaration.

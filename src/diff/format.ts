@@ -3,8 +3,8 @@
  *
  * Text: one block per host, then the volumes and domains it touches, each action on one line
  * with a symbol and its reason below it:
- *   `+` create or attach, `~` change in place, `-` remove or detach, `⟳` restart,
- *   `…` pending until the next boot, `!` refused (with the fix), `#` notice.
+ *   `+` create or attach, `~` change in place, `»` move from another host, `-` remove or
+ *   detach, `⟳` restart, `…` pending until the next boot, `!` refused (with the fix), `#` notice.
  * Lines within a subject keep the plan's execution order; the JSON form lists the whole plan
  * in execution order.
  */
@@ -19,9 +19,11 @@ import {
   isVolumeAction,
   type Action,
   type ActionClass,
+  type MoveDomainAction,
   type NextBootChange,
   type Plan,
   type PlanSummary,
+  type RefuseMoveAction,
 } from "./plan.js";
 import { changedSettings } from "./config-changes.js";
 
@@ -37,11 +39,12 @@ export interface FormatOptions {
   readonly color?: boolean;
 }
 
-type Style = "create" | "change" | "remove" | "restart" | "pending" | "refused" | "report" | "dim" | "bold";
+type Style = "create" | "change" | "move" | "remove" | "restart" | "pending" | "refused" | "report" | "dim" | "bold";
 
 const ANSI: Record<Style, string> = {
   create: "\u001b[32m",
   change: "\u001b[33m",
+  move: "\u001b[34m",
   remove: "\u001b[31m",
   restart: "\u001b[35m",
   pending: "\u001b[36m",
@@ -89,6 +92,14 @@ export function formatPlans(plans: readonly Plan[], options: FormatOptions = {})
   return `${out.join("\n")}\n`;
 }
 
+/**
+ * One action on one line, its subject first: `domain web-1: move xen-a → xen-b (live)`,
+ * `volume vg0/web-1-root: size: 256 MiB → 512 MiB` (for logs and messages; no reason, no colour).
+ */
+export function describeAction(action: Action): string {
+  return `${actionSubject(action)}: ${describe(action).text}`;
+}
+
 /** Volumes (by pool, then name) first, then domains (by name); actions keep plan order within a subject. */
 function groupBySubject(actions: readonly Action[]): [string, Action[]][] {
   const groups = new Map<string, { order: string; actions: Action[] }>();
@@ -104,11 +115,12 @@ function groupBySubject(actions: readonly Action[]): [string, Action[]][] {
     .map(([subject, g]) => [subject, g.actions]);
 }
 
-/** The summary sentence: "Plan: 1 to create, 3 to change in place, 1 restart, 1 refused." */
+/** The summary sentence: "Plan: 1 to create, 3 to change in place, 1 to move, 1 restart, 1 refused." */
 export function summaryLine(summary: PlanSummary): string {
   const words: Record<ActionClass, (n: number) => string> = {
     create: (n) => `${n} to create`,
     live: (n) => `${n} to change in place`,
+    move: (n) => `${n} to move`,
     delete: (n) => `${n} to remove`,
     restart: (n) => `${n} ${n === 1 ? "restart" : "restarts"}`,
     pending: (n) => `${n} pending`,
@@ -117,12 +129,12 @@ export function summaryLine(summary: PlanSummary): string {
   };
   const parts = ACTION_CLASSES.filter((c) => summary[c] > 0).map((c) => words[c](summary[c]));
   if (parts.length === 0) return "No changes. The host matches its declared state.";
-  const executable = summary.create + summary.live + summary.delete + summary.restart;
+  const executable = summary.create + summary.live + summary.move + summary.delete + summary.restart;
   return executable === 0 ? `Nothing to apply: ${parts.join(", ")}.` : `Plan: ${parts.join(", ")}.`;
 }
 
 function sumSummaries(summaries: readonly PlanSummary[]): PlanSummary {
-  const total: Record<ActionClass, number> = { create: 0, live: 0, delete: 0, restart: 0, pending: 0, refused: 0, report: 0 };
+  const total: Record<ActionClass, number> = { create: 0, live: 0, move: 0, delete: 0, restart: 0, pending: 0, refused: 0, report: 0 };
   for (const s of summaries) for (const c of ACTION_CLASSES) total[c] += s[c];
   return total;
 }
@@ -174,6 +186,10 @@ function describe(a: Action): Line {
       return line("+", "create", `autostart link ${a.linkPath} → ${a.configPath}`);
     case "unlink-autostart":
       return line("-", "remove", `autostart link ${a.linkPath}`);
+    case "move-domain":
+      return line("»", "move", moveText(a.old, a.new, moveDetails(a)));
+    case "refuse-move":
+      return line("!", "refused", moveText(a.old ?? `(${a.sources.join(" or ")})`, a.new, `${a.method}; refused: ${refusedCheck(a)}`));
     case "refuse-name-conflict":
       return line("!", "refused", `name taken by a domain cdktf-xen does not manage (${a.old})`);
     case "refuse-missing-bridge":
@@ -188,6 +204,50 @@ function describe(a: Action): Line {
       return line("#", "report", `domain is ${a.old}: left as it is`);
     default:
       return assertNever(a);
+  }
+}
+
+/** `move xen-a → xen-b (live)`. */
+function moveText(from: string, to: string, details: string): string {
+  return `move ${from} → ${to} (${details})`;
+}
+
+/** `live`, `cold, copies 1 volume: vg0/web-1-root 256 MiB`, with `; not running` when nothing runs on the source. */
+function moveDetails(a: MoveDomainAction): string {
+  const parts: string[] = [a.method];
+  if (a.copies.length > 0) {
+    parts.push(`copies ${a.copies.length} ${a.copies.length === 1 ? "volume" : "volumes"}: ${a.copies.map((c) => `${c.volume.pool}/${c.volume.name} ${c.volume.sizeMiB} MiB`).join(", ")}`);
+  }
+  return `${parts.join(", ")}${a.running ? "" : "; not running"}`;
+}
+
+/** What a refused move's check is about, in a few words. */
+function refusedCheck(a: RefuseMoveAction): string {
+  switch (a.check) {
+    case "policy":
+      return "migration policy is refuse";
+    case "pv-shadow":
+      return `PV live migration needs shadow paging, which ${a.old ?? "the source"} lacks`;
+    case "source-state":
+      return `not running normally on ${a.old ?? "the source"}`;
+    case "source-config":
+      return `config file on ${a.old ?? "the source"} unreadable`;
+    case "disk":
+      return `disk ${a.item ?? "?"}`;
+    case "bridge":
+      return `bridge ${a.item ?? "?"} missing`;
+    case "memory":
+      return "not enough free memory";
+    case "pins":
+      return "pins name pCPUs the target lacks";
+    case "name":
+      return "name taken on the target";
+    case "ambiguous":
+      return `held by ${a.sources.join(" and ")}`;
+    case "both":
+      return "already runs on the target";
+    default:
+      return assertNever(a.check);
   }
 }
 

@@ -15,9 +15,11 @@ import type {
   DiskSpec,
   DomainSpec,
   DomainType,
+  MigrationPolicy,
   PoolSpec,
   ShutdownAction,
   VifSpec,
+  VolumeSpec,
 } from "../model/spec.js";
 import type { LiveDisk, LiveVif, RunState } from "../xl/live.js";
 
@@ -28,6 +30,9 @@ import type { LiveDisk, LiveVif, RunState } from "../xl/live.js";
  * - `live`: changes something that exists, now, without rebooting a guest — `xl mem-set`,
  *   `vcpu-set`, `vcpu-pin`, `sched-credit2`, block/network attach and detach, volume growth,
  *   and the atomic rewrite of a config file (which persists every live change).
+ * - `move`: the domain's declared host changed: it leaves the old host for this one, by live
+ *   migration (`xl migrate`) or cold (stop, copy its local volumes, start here), as its
+ *   migration policy says. Only in plans made across hosts ({@link MoveDomainAction}).
  * - `delete`: removes something the declared state no longer wants: an autostart link. (The
  *   diff never deletes a domain, a config file or a volume: destroys come from Terraform's
  *   destroy-time provisioners.)
@@ -36,23 +41,24 @@ import type { LiveDisk, LiveVif, RunState } from "../xl/live.js";
  * - `pending`: such boot-time changes under the `pending` update policy: reported, NOT
  *   executed; they take effect the next time the domain boots.
  * - `refused`: a change that would lose data or cannot work (shrinking a volume, a missing
- *   bridge, a name taken by a domain cdktf-xen does not manage): never executed; says why
- *   and how to fix it.
+ *   bridge, a name taken by a domain cdktf-xen does not manage, a move whose disks are not on
+ *   shared storage): never executed; says why and how to fix it.
  * - `report`: a notice about something the diff leaves alone (an unmanaged domain, a managed
  *   config file no spec declares, a crashed domain).
  *
  * There is no `replace` class: a domain's identity is its name on its host, and a different
- * name is a different domain. Identity changes (a rename, a move to another host) are
- * Terraform replacements of the domain's identity resource; in a host's plan they show up as
- * a create of the new name plus a report of the old one, whose destroy-domain provisioner
- * removes it.
+ * name is a different domain. A rename is a Terraform replacement of the domain's identity
+ * resource; in a host's plan it shows up as a create of the new name plus a report of the old
+ * one, whose destroy-domain provisioner removes it. A move to another host is planned across
+ * hosts (diff/move.ts): one `move` action in the new host's plan instead.
  */
-export type ActionClass = "create" | "live" | "delete" | "restart" | "pending" | "refused" | "report";
+export type ActionClass = "create" | "live" | "move" | "delete" | "restart" | "pending" | "refused" | "report";
 
 /** Every class, in summary order. */
 export const ACTION_CLASSES: readonly ActionClass[] = [
   "create",
   "live",
+  "move",
   "delete",
   "restart",
   "pending",
@@ -362,6 +368,101 @@ export interface UnlinkAutostartAction extends DomainActionBase {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Moves between hosts (planned across hosts by diff/move.ts, never by diffHost alone)
+
+/** A local volume a cold move copies from the old host to the new one. */
+export interface VolumeCopy {
+  /** The guest's virtual device the volume backs, e.g. `xvda`. */
+  readonly vdev: string;
+  /** Absolute path on the source host (what the domain uses there). */
+  readonly from: string;
+  /** Absolute path on the target host (the declared volume's path). */
+  readonly to: string;
+  /** The target's pool the copy is made in. */
+  readonly pool: PoolSpec;
+  /** The target's declaration of the volume (its size is what is created there). */
+  readonly volume: VolumeSpec;
+}
+
+/**
+ * Move a domain whose declared host changed to this host (the plan's `host`), from `old`.
+ * - `live`: `xl migrate` from the source; the guest keeps running. Its disks are on shared
+ *   storage at the same path on both hosts, so nothing is copied (`copies` is empty).
+ * - `cold`: shut it down on the source, copy `copies` (verified), start it here.
+ * Either way the config file (rendered from `spec`) and the autostart link move with it.
+ * When the domain does not run on the source (`running` false) nothing is stopped or
+ * migrated: its volumes are copied (cold) and its config file moves.
+ */
+export interface MoveDomainAction extends DomainActionBase {
+  readonly kind: "move-domain";
+  readonly class: "move";
+  readonly property: "host";
+  /** Source host id ({@link HostSpec.host}). */
+  readonly old: string;
+  /** Target host id: the plan's host. */
+  readonly new: string;
+  readonly method: "live" | "cold";
+  /** The domain runs on the source; false when only its managed config file is there. */
+  readonly running: boolean;
+  /** Free memory the target needs, MiB: the domain's current memory (live), else its declared memory. */
+  readonly memoryMiB: number;
+  /** Volumes a cold move copies, by vdev; empty for a live move. */
+  readonly copies: readonly VolumeCopy[];
+  /** `${MANAGED_CONFIG_DIR}/NAME.cfg`, on both hosts. */
+  readonly configPath: string;
+  /** The target's declaration: the config file is rendered from it. */
+  readonly spec: DomainSpec;
+}
+
+/**
+ * Which pre-check of a move failed ({@link RefuseMoveAction.check}).
+ * - `policy`: the domain's migration policy is `refuse`.
+ * - `pv-shadow`: live migration of a PV domain, and the source's Xen has no shadow paging.
+ * - `source-state`: the domain exists on the source but is shut down, crashed or dying.
+ * - `source-config`: the domain does not run on the source and its config file there cannot be read.
+ * - `disk`: one disk (`item` is its vdev) cannot move this way.
+ * - `bridge`: a declared vif's bridge (`item`) is missing on the target.
+ * - `memory`: the target has too little free memory.
+ * - `pins`: a pin names a pCPU the target does not have.
+ * - `name`: a domain cdktf-xen does not manage has the name on the target.
+ * - `ambiguous`: several hosts hold a config file for the domain without declaring it.
+ * - `both`: the domain runs on the target already (managed there), and another host still holds it.
+ */
+export type MoveCheck =
+  | "policy"
+  | "pv-shadow"
+  | "source-state"
+  | "source-config"
+  | "disk"
+  | "bridge"
+  | "memory"
+  | "pins"
+  | "name"
+  | "ambiguous"
+  | "both";
+
+/**
+ * Refused: the move of a domain to this host fails one pre-check; one action per failed
+ * check, so every problem shows at once. Nothing happens on either host, and the target does
+ * not create the domain (it would boot a second copy of the guest).
+ */
+export interface RefuseMoveAction extends DomainActionBase, RefusedBase {
+  readonly kind: "refuse-move";
+  readonly property: "host";
+  /** Source host id; null when several hosts hold the domain (`check` ambiguous, see `sources`). */
+  readonly old: string | null;
+  /** Target host id: the plan's host. */
+  readonly new: string;
+  /** Every host holding a config file for the domain without declaring it, sorted. */
+  readonly sources: readonly string[];
+  /** The domain's migration policy. */
+  readonly method: MigrationPolicy;
+  readonly check: MoveCheck;
+  /** What the check is about: the vdev (`disk`), the bridge (`bridge`); null otherwise. */
+  readonly item: string | null;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Refusals and reports about domains
 
 /** Refused: a domain with the declared name runs, but cdktf-xen has no config file for it. */
@@ -441,6 +542,8 @@ export type Action =
   | PendingRestartAction
   | LinkAutostartAction
   | UnlinkAutostartAction
+  | MoveDomainAction
+  | RefuseMoveAction
   | RefuseNameConflictAction
   | RefuseMissingBridgeAction
   | RefuseSchedulerAction
@@ -473,13 +576,14 @@ export function assertNever(value: never): never {
 }
 
 /**
- * True when the reconciler carries the action out: classes create, live, delete and restart.
- * Pending notices, refusals and reports are never executed.
+ * True when the reconciler carries the action out: classes create, live, move, delete and
+ * restart. Pending notices, refusals and reports are never executed.
  */
 export function isExecutable(action: Action): boolean {
   switch (action.class) {
     case "create":
     case "live":
+    case "move":
     case "delete":
     case "restart":
       return true;
@@ -509,6 +613,7 @@ export function summarize(actions: readonly Action[]): PlanSummary {
   const counts: Record<ActionClass, number> = {
     create: 0,
     live: 0,
+    move: 0,
     delete: 0,
     restart: 0,
     pending: 0,

@@ -224,6 +224,9 @@ export function applyAction(live: LiveHost, action: Action, lvmExtentMiB = DEFAU
     case "report-unmanaged-domain":
     case "report-undeclared-domain":
     case "report-inactive-domain":
+    // A move spans two hosts; one host's simulation cannot model it.
+    case "move-domain":
+    case "refuse-move":
       return live;
     default:
       return assertNever(action);

@@ -14,6 +14,7 @@ import {
   SPEC_VERSION,
   ShutdownAction,
   UpdatePolicy,
+  MigrationPolicy,
   type DomainSpec,
   type HostSpec,
   type PinSpec,
@@ -210,6 +211,7 @@ function domainIssues(d: DomainSpec, facts: HostFacts): SpecIssue[] {
   oneOf(add, ".onReboot", "onReboot", d.onReboot, ShutdownAction);
   oneOf(add, ".onCrash", "onCrash", d.onCrash, ShutdownAction);
   oneOf(add, ".updatePolicy", "updatePolicy", d.updatePolicy, UpdatePolicy);
+  oneOf(add, ".migration", "migration", d.migration, MigrationPolicy);
 
   // Scheduler (credit2)
   const { weight, cap } = d.scheduler;

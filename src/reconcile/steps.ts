@@ -203,6 +203,9 @@ export function stepsFor(action: Action, timeouts: StepTimeouts = DEFAULT_STEP_T
     case "report-unmanaged-domain":
     case "report-undeclared-domain":
     case "report-inactive-domain":
+    // A move spans two hosts: diffFleet plans it, reconcile/move.ts carries it out.
+    case "move-domain":
+    case "refuse-move":
       return [];
     default:
       return assertNever(action);

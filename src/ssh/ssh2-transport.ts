@@ -39,7 +39,7 @@ import {
   type HostKeyPolicy,
 } from "./host-key.js";
 import { expandHome } from "./paths.js";
-import type { ExecOptions, ExecResult, RemoteSession, SessionOptions, Transport } from "./transport.js";
+import type { ExecOptions, ExecResult, RemoteSession, SessionOptions, Transport, VerifiedHostKey } from "./transport.js";
 
 const { Client, utils } = ssh2;
 
@@ -322,6 +322,7 @@ export class Ssh2Transport implements Transport {
   readonly #slots: Slots;
   #live: Promise<LiveConnection> | null = null;
   #closed = false;
+  #acceptedHostKey: Buffer | null = null;
 
   constructor(options: Ssh2TransportOptions) {
     this.hostId = options.hostId;
@@ -349,6 +350,19 @@ export class Ssh2Transport implements Transport {
   }
 
   /** @inheritdoc */
+  /**
+   * The host key this transport accepted (checked against the pinned fingerprint or
+   * known_hosts), connecting first if needed: what another host's known_hosts may trust.
+   */
+  async verifiedHostKey(): Promise<VerifiedHostKey> {
+    await this.#connect({ ...this.#context, step: "read the host key" });
+    const key = this.#acceptedHostKey;
+    if (key === null) throw new Error(`host ${this.hostId}: connected without a verified host key`);
+    // SSH wire format: uint32 length, then the key type name.
+    const length = key.readUInt32BE(0);
+    return { type: key.subarray(4, 4 + length).toString("ascii"), base64: key.toString("base64") };
+  }
+
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     const attempts = options.idempotent === true ? 1 + this.#retries : 1;
     for (let attempt = 1; ; attempt += 1) {
@@ -717,6 +731,7 @@ export class Ssh2Transport implements Transport {
         hostVerifier: (key: Buffer): boolean => {
           const verdict = checkHostKey(policy, hostName, key);
           refusal = hostKeyError(verdict, policy, context);
+          if (refusal === null) this.#acceptedHostKey = Buffer.from(key);
           return refusal === null;
         },
         ...(credentials.privateKey === null ? {} : { privateKey: credentials.privateKey }),

@@ -93,6 +93,13 @@ export interface RemoteSession {
 }
 
 /** A connection to one host's dom0. */
+/** A host key as known_hosts writes it: `TYPE BASE64`. */
+export interface VerifiedHostKey {
+  /** e.g. `ssh-ed25519` */
+  readonly type: string;
+  readonly base64: string;
+}
+
 export interface Transport {
   /** Logical host id (the XenHost construct path), for messages and pooling. */
   readonly hostId: string;
@@ -107,6 +114,11 @@ export interface Transport {
    * the remote command has started; it has no timeout of its own.
    */
   openSession(command: string, options?: SessionOptions): Promise<RemoteSession>;
+  /**
+   * The host key accepted when connecting (after checking it against the pinned fingerprint
+   * or known_hosts). Transports that cannot tell (test doubles) leave it out.
+   */
+  verifiedHostKey?(): Promise<VerifiedHostKey>;
   /** Closes the connection; later calls to exec/openSession reject. Idempotent. */
   close(): Promise<void>;
 }

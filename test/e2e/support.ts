@@ -128,9 +128,15 @@ function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 /** Starts `cmd args` in `cwd`, output (stdout + stderr) collected; `onLine` sees each line. */
-export function start(cmd: string, args: readonly string[], cwd: string, onLine?: (line: string) => void): { child: ChildProcess; done: Promise<Run> } {
+export function start(
+  cmd: string,
+  args: readonly string[],
+  cwd: string,
+  onLine?: (line: string) => void,
+  extraEnv: Record<string, string> = {},
+): { child: ChildProcess; done: Promise<Run> } {
   mkdirSync(cwd, { recursive: true });
-  const child = spawn(cmd, args, { cwd, env: env(), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(cmd, args, { cwd, env: env(extraEnv), stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   let partial = "";
   const take = (chunk: Buffer): void => {

@@ -3,6 +3,7 @@ import {
   DiskFormat,
   DomainType,
   INPUT_ENV,
+  MigrationPolicy,
   ShutdownAction,
   Size,
   UpdatePolicy,
@@ -69,6 +70,7 @@ describe("XenDomain", () => {
       cpuid: null,
       hvm: null,
       updatePolicy: "pending",
+      migration: "live",
     });
   });
 
@@ -140,6 +142,45 @@ describe("XenDomain", () => {
       { bridge: "xenbr0", mac: null, model: null, rate: null },
     ]);
     expect(problems(stack)).toEqual([]);
+  });
+
+  it.each([
+    ["live", MigrationPolicy.LIVE],
+    ["cold", MigrationPolicy.COLD],
+    ["refuse", MigrationPolicy.REFUSE],
+  ])("records migration policy %s in the spec its configuration resource carries", (spelled, migration) => {
+    const stack = newStack();
+    const host = newHost(stack);
+    const d = new XenDomain(stack, "web", { host, memory: Size.mebibytes(256), kernel: "/k", migration });
+    expect(d.toSpec().migration).toBe(spelled);
+    const config = resourceOf(synth(stack), d, "config").triggers_replace as { spec: DomainSpec };
+    expect(config.spec.migration).toBe(spelled);
+    expect(problemsOf(stack, d)).toEqual([]);
+  });
+
+  it("moves live unless told otherwise", () => {
+    const stack = newStack();
+    const d = new XenDomain(stack, "web", { host: newHost(stack), memory: Size.mebibytes(256), kernel: "/k" });
+    expect(d.toSpec().migration).toBe(MigrationPolicy.LIVE);
+  });
+
+  it("replaces only the configuration and the host's reconcile when the migration policy changes, never the identity", () => {
+    const build = (migration: MigrationPolicy) => {
+      const stack = newStack();
+      const host = newHost(stack);
+      const d = new XenDomain(stack, "web", { host, memory: Size.mebibytes(256), kernel: "/k", migration });
+      const json = synth(stack);
+      return {
+        identity: resourceOf(json, d, "identity").triggers_replace,
+        config: resourceOf(json, d, "config").triggers_replace,
+        reconcile: resourceOf(json, host, "reconcile").triggers_replace,
+      };
+    };
+    const live = build(MigrationPolicy.LIVE);
+    const cold = build(MigrationPolicy.COLD);
+    expect(cold.identity).toEqual(live.identity);
+    expect(cold.config).not.toEqual(live.config);
+    expect(cold.reconcile).not.toEqual(live.reconcile);
   });
 
   it("boots an HVM domain from SeaBIOS, disk then cdrom, when no boot is given", () => {

@@ -34,6 +34,7 @@ describe("XenHost", () => {
         hostKey: HOST_KEY,
         knownHostsFile: null,
       },
+      migration: { address: null, port: null, identityFile: null },
       managed: { domains: [], deleteVolumes: [] },
     });
   });
@@ -141,8 +142,8 @@ describe("XenHost", () => {
     expect(managed).toEqual({
       domains: ["alpha", "zeta"],
       deleteVolumes: [
-        { pool: { kind: "dir", name: "images", path: "/srv/images" }, volume: image.toSpec() },
-        { pool: { kind: "lvm", name: "vg0", volumeGroup: "vg0" }, volume: scratch.toSpec() },
+        { pool: { kind: "dir", name: "images", path: "/srv/images", shared: false }, volume: image.toSpec() },
+        { pool: { kind: "lvm", name: "vg0", volumeGroup: "vg0", shared: false }, volume: scratch.toSpec() },
       ],
     });
     expect((resourceOf(json, other, "reconcile").input as { managed: { domains: string[] } }).managed.domains).toEqual(["beta"]);
@@ -173,6 +174,52 @@ describe("XenHost", () => {
     expect([moved.hash, moved.managed]).toEqual([base.hash, base.managed]);
   });
 
+  describe("migration settings", () => {
+    it("records none by default: null address, port and identity file in the reconcile's input", () => {
+      const stack = newStack();
+      const host = newHost(stack);
+      expect(host.migration).toEqual({ address: null, port: null, identityFile: null });
+      expect((resourceOf(synth(stack), host, "reconcile").input as { migration: unknown }).migration).toEqual({ address: null, port: null, identityFile: null });
+      expect(problemsOf(stack, host)).toEqual([]);
+    });
+
+    it.each([
+      ["an address alone", { address: "192.168.77.11" }, { address: "192.168.77.11", port: null, identityFile: null }],
+      ["a port alone", { port: 2222 }, { address: null, port: 2222, identityFile: null }],
+      ["an identity file alone", { identityFile: "/root/.ssh/id_migration" }, { address: null, port: null, identityFile: "/root/.ssh/id_migration" }],
+      ["all three", { address: "mig-a.example", port: 22, identityFile: "/etc/cdktf-xen/id_ed25519" }, { address: "mig-a.example", port: 22, identityFile: "/etc/cdktf-xen/id_ed25519" }],
+    ])("records %s in the reconcile's input, as given", (_name, migration, recorded) => {
+      const stack = newStack();
+      const host = newHost(stack, "xen-a", { migration });
+      expect(host.migration).toEqual(recorded);
+      expect((resourceOf(synth(stack), host, "reconcile").input as { migration: unknown }).migration).toEqual(recorded);
+      expect(problemsOf(stack, host)).toEqual([]);
+    });
+
+    it("keeps migration settings out of every trigger: with or without them, every resource's triggers_replace is the same", () => {
+      const build = (migration?: { address?: string; port?: number; identityFile?: string }) => {
+        const stack = newStack();
+        const host = newHost(stack, "xen-a", migration === undefined ? {} : { migration });
+        const pool = new XenStoragePool(stack, "shared", { host, directory: "/srv/shared", shared: true });
+        const root = new XenVolume(stack, "root", { pool, size: Size.gibibytes(1) });
+        const web = new XenDomain(stack, "web", { host, memory: Size.mebibytes(256), kernel: "/k", disks: [{ volume: root, vdev: "xvda" }] });
+        const json = synth(stack);
+        return {
+          host,
+          triggers: [resourceOf(json, host, "reconcile"), resourceOf(json, web, "identity"), resourceOf(json, web, "config"), resourceOf(json, root, "volume")].map(
+            (r) => r.triggers_replace,
+          ),
+          input: resourceOf(json, host, "reconcile").input,
+        };
+      };
+      const none = build();
+      const set = build({ address: "192.168.77.11", port: 2222, identityFile: "/root/.ssh/id_migration" });
+      expect(set.triggers).toEqual(none.triggers);
+      expect(set.host.specHash()).toBe(none.host.specHash());
+      expect(set.input).not.toEqual(none.input);
+    });
+  });
+
   describe("validation", () => {
     it.each([
       ["neither hostKey nor knownHostsFile", { hostKey: undefined }, /neither hostKey nor knownHostsFile is given.*give exactly one/],
@@ -189,11 +236,38 @@ describe("XenHost", () => {
       ["a pCPU count of zero", { cpus: 0 }, /cpus 0 is not a pCPU count/],
       ["memory that is not whole MiB", { memory: Size.kibibytes(1536 * 1024 + 512) }, /memory 1573376 KiB is not a whole number of MiB.*Size\.mebibytes\(1536\)/],
       ["dom0 memory above the host's", { memory: Size.gibibytes(2), dom0Memory: Size.gibibytes(4) }, /dom0Memory \(4096 MiB\) is not below the host's memory \(2048 MiB\)/],
+      ["an empty migration address", { migration: { address: "" } }, /^migration\.address "" is not a host name or IP address.*remove it to use the SSH address/],
+      ["a migration address with a space", { migration: { address: "10.0.0.1 10.0.0.2" } }, /^migration\.address "10\.0\.0\.1 10\.0\.0\.2" is not a host name or IP address/],
+      ["a migration address with a quote", { migration: { address: "mig'a" } }, /^migration\.address "mig'a" is not a host name or IP address/],
+      ["a migration port of zero", { migration: { port: 0 } }, /^migration\.port 0 is not a TCP port.*1 to 65535/],
+      ["a migration port out of range", { migration: { port: 65536 } }, /^migration\.port 65536 is not a TCP port/],
+      ["a migration port that is not whole", { migration: { port: 22.5 } }, /^migration\.port 22\.5 is not a TCP port/],
+      ["a relative migration identity file", { migration: { identityFile: ".ssh/id_migration" } }, /^migration\.identityFile "\.ssh\/id_migration" is not an absolute path.*names a key file on this host's dom0.*\/root\/\.ssh\/id_migration/],
+      ["a migration identity file with a space", { migration: { identityFile: "/root/my key" } }, /^migration\.identityFile "\/root\/my key" is not an absolute path/],
     ])("reports %s on the host's path", (_name, props, message) => {
       const stack = newStack();
       const host = newHost(stack, "xen-a", props);
       const found = problemsOf(stack, host);
       expect(found.some((m) => message.test(m))).toBe(true);
+    });
+
+    it("reports every bad migration setting at once, on the host's path", () => {
+      const stack = newStack();
+      const host = newHost(stack, "xen-a", { migration: { address: " ", port: -1, identityFile: "id" } });
+      expect(problemsOf(stack, host).filter((m) => m.startsWith("migration."))).toEqual([
+        expect.stringMatching(/^migration\.address/),
+        expect.stringMatching(/^migration\.port -1/),
+        expect.stringMatching(/^migration\.identityFile "id"/),
+      ]);
+    });
+
+    it("never repeats key material given as the migration identity file", () => {
+      const stack = newStack();
+      const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n";
+      const host = newHost(stack, "xen-a", { migration: { identityFile: key } });
+      const found = problemsOf(stack, host).join("\n");
+      expect(found).toMatch(/migration\.identityFile \(value not shown\) is not an absolute path/);
+      expect(found).not.toContain("b3BlbnNzaC1rZXktdjEAAAAABG5vbmU");
     });
 
     it("never repeats a passphrase-looking value in its message", () => {

@@ -53,12 +53,14 @@ describe("the lifecycle resource option", () => {
       host: '"s/xen-a"',
       spec_hash: JSON.stringify(hostSpecHash(host.toSpec())),
       connection: canonicalJson(host.connection),
-      managed: canonicalJson({ domains: ["web"], deleteVolumes: [{ pool: { kind: "lvm", name: "vg0", volumeGroup: "vg0" }, volume: vol.toSpec() }] }),
+      migration: canonicalJson({ address: null, port: null, identityFile: null }),
+      managed: canonicalJson({ domains: ["web"], deleteVolumes: [{ pool: { kind: "lvm", name: "vg0", volumeGroup: "vg0", shared: false }, volume: vol.toSpec() }] }),
     });
     // `managed` stays a replacing trigger: it is derived from the host's spec, so it never
     // changes without spec_hash (which replaces anyway), and ignoring it would leave prune-host
     // a stale record that misses every domain added since the first apply.
-    expect(reconcile.lifecycle).toEqual({ ignore_changes: ['triggers["connection"]'] });
+    // `migration` (how other hosts reach this one) changes in place like the connection.
+    expect(reconcile.lifecycle).toEqual({ ignore_changes: ['triggers["connection"]', 'triggers["migration"]'] });
     expect(reconcile.provisioner).toEqual([
       {
         "local-exec": {
@@ -94,7 +96,7 @@ describe("the lifecycle resource option", () => {
       cdktf_xen: "volume",
       host: "s/xen-a",
       name: "root",
-      pool: { kind: "lvm", name: "vg0", volumeGroup: "vg0" },
+      pool: { kind: "lvm", name: "vg0", volumeGroup: "vg0", shared: false },
       volume: vol.toSpec(),
       connection: host.connection,
     });

@@ -3,6 +3,7 @@ import {
   DiskFormat,
   DomainType,
   LifecycleResource,
+  MigrationPolicy,
   RetentionPolicy,
   Size,
   XenDomain,
@@ -64,6 +65,29 @@ describe("readStack", () => {
         expect(r?.expectedHash).toBe(host.specHash());
         expect(r?.lifecycleResource).toBe(type);
       }
+    },
+  );
+
+  it.each([LifecycleResource.TERRAFORM_DATA, LifecycleResource.NULL_RESOURCE])(
+    "gives back from %s resources each host's migration settings, shared pools and domains' migration policies",
+    (lifecycleResource) => {
+      const stack = newStack();
+      const a = newHost(stack, "xen-a", { lifecycleResource, migration: { address: "192.168.77.11", port: 2222, identityFile: "/root/.ssh/id_migration" } });
+      const b = newHost(stack, "xen-b", { lifecycleResource, address: "10.0.0.12" });
+      const pool = new XenStoragePool(stack, "shared-a", { host: a, name: "shared", directory: "/srv/shared", shared: true });
+      new XenStoragePool(stack, "shared-b", { host: b, name: "shared", directory: "/srv/shared", shared: true });
+      const root = new XenVolume(stack, "root", { pool, size: Size.gibibytes(1) });
+      new XenDomain(stack, "web", { host: a, memory: Size.mebibytes(256), kernel: "/k", disks: [{ volume: root, vdev: "xvda" }] });
+      new XenDomain(stack, "db", { host: b, memory: Size.mebibytes(256), kernel: "/k", migration: MigrationPolicy.REFUSE });
+      const { hosts, issues } = readStack(synth(stack));
+      expect(issues).toEqual([]);
+      expect(hosts.map((h) => h.migration)).toEqual([
+        { address: "192.168.77.11", port: 2222, identityFile: "/root/.ssh/id_migration" },
+        { address: null, port: null, identityFile: null },
+      ]);
+      expect(hosts[0]?.spec.pools).toEqual([{ kind: "dir", name: "shared", path: "/srv/shared", shared: true }]);
+      expect(hosts.map((h) => h.spec.domains.map((d) => d.migration))).toEqual([["live"], ["refuse"]]);
+      expect(hosts.map((h) => h.spec)).toEqual([a.toSpec(), b.toSpec()]);
     },
   );
 

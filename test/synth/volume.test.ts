@@ -15,7 +15,7 @@ describe("XenVolume and XenStoragePool", () => {
     expect(r.input).toEqual({
       cdktf_xen: "volume",
       host: "s/xen-a",
-      pool: { kind: "lvm", name: "fast", volumeGroup: "vg_fast" },
+      pool: { kind: "lvm", name: "fast", volumeGroup: "vg_fast", shared: false },
       volume: { name: "web-root", pool: "fast", sizeMiB: 20480, format: "raw", retention: "retain" },
       connection: host.connection,
     });
@@ -47,8 +47,62 @@ describe("XenVolume and XenStoragePool", () => {
     const pool = new XenStoragePool(stack, "images", { host: newHost(stack), directory: "/var/lib/xen/images/" });
     const vol = new XenVolume(stack, "img", { pool, name: "img.qcow2", format: DiskFormat.QCOW2, size: Size.mebibytes(512) });
     expect(vol.path).toBe("/var/lib/xen/images/img.qcow2");
-    expect(pool.toSpec()).toEqual({ kind: "dir", name: "images", path: "/var/lib/xen/images/" });
+    expect(pool.toSpec()).toEqual({ kind: "dir", name: "images", path: "/var/lib/xen/images/", shared: false });
     expect(problemsOf(stack, vol)).toEqual([]);
+  });
+
+  it.each([
+    ["an LVM", { lvmVolumeGroup: "vg_cluster" }, { kind: "lvm", name: "san", volumeGroup: "vg_cluster" }],
+    ["a directory", { directory: "/srv/nfs" }, { kind: "dir", name: "san", path: "/srv/nfs" }],
+  ])("marks %s pool declared shared as shared in its spec, the host's spec and its volumes' recorded input", (_kind, location, spec) => {
+    const stack = newStack();
+    const host = newHost(stack);
+    const pool = new XenStoragePool(stack, "san", { host, ...location, shared: true });
+    const vol = new XenVolume(stack, "web-root", { pool, size: Size.gibibytes(1) });
+    expect(pool.toSpec()).toEqual({ ...spec, shared: true });
+    expect(host.toSpec().pools).toEqual([{ ...spec, shared: true }]);
+    expect((resourceOf(synth(stack), vol, "volume").input as { pool: unknown }).pool).toEqual({ ...spec, shared: true });
+    expect(problemsOf(stack, pool)).toEqual([]);
+  });
+
+  it("keeps a pool local unless it is declared shared, and shared: false says the same", () => {
+    const stack = newStack();
+    const host = newHost(stack);
+    const implicit = new XenStoragePool(stack, "vg0", { host, lvmVolumeGroup: "vg0" });
+    const explicit = new XenStoragePool(stack, "vg1", { host, lvmVolumeGroup: "vg1", shared: false });
+    expect(implicit.toSpec()).toMatchObject({ shared: false });
+    expect(explicit.toSpec()).toMatchObject({ shared: false });
+  });
+
+  it("replaces no volume when a pool becomes shared: the volume's input changes in place and the host's spec hash changes", () => {
+    const build = (shared: boolean) => {
+      const stack = newStack();
+      const host = newHost(stack);
+      const pool = new XenStoragePool(stack, "images", { host, directory: "/srv/images", shared });
+      const vol = new XenVolume(stack, "root", { pool, size: Size.gibibytes(1) });
+      const web = new XenDomain(stack, "web", { host, memory: Size.mebibytes(256), kernel: "/k", disks: [{ volume: vol, vdev: "xvda" }] });
+      const json = synth(stack);
+      return { volume: resourceOf(json, vol, "volume"), identity: resourceOf(json, web, "identity"), hash: host.specHash() };
+    };
+    const local = build(false);
+    const shared = build(true);
+    expect(shared.volume.triggers_replace).toEqual(local.volume.triggers_replace);
+    expect(shared.identity.triggers_replace).toEqual(local.identity.triggers_replace);
+    expect(shared.volume.input).not.toEqual(local.volume.input);
+    expect(shared.hash).not.toBe(local.hash);
+  });
+
+  it("lets two hosts declare the same shared pool, same name and path, each in its own spec", () => {
+    const stack = newStack();
+    const a = newHost(stack, "xen-a");
+    const b = newHost(stack, "xen-b", { address: "10.0.0.12" });
+    const onA = new XenStoragePool(stack, "shared-a", { host: a, name: "shared", directory: "/srv/shared", shared: true });
+    const onB = new XenStoragePool(stack, "shared-b", { host: b, name: "shared", directory: "/srv/shared", shared: true });
+    new XenVolume(stack, "a-root", { pool: onA, size: Size.gibibytes(1) });
+    new XenVolume(stack, "b-root", { pool: onB, size: Size.gibibytes(1) });
+    expect(a.toSpec().pools).toEqual(b.toSpec().pools);
+    expect(problemsOf(stack, onA)).toEqual([]);
+    expect(problemsOf(stack, onB)).toEqual([]);
   });
 
   it("renders nothing for an existing volume and gives its path to the disk, outside the host's spec", () => {

@@ -117,11 +117,12 @@ describe.skipIf(gate.skip)(`real Terraform on the synthesized resources${gate.no
         hostKey: HOST_KEY,
         knownHostsFile: null,
       },
+      migration: { address: null, port: null, identityFile: null },
       managed: {
         domains: ["db", "web-1"],
         deleteVolumes: [
-          { pool: { kind: "lvm", name: "vg0", volumeGroup: "vg0" }, volume: { name: "db-data", pool: "vg0", sizeMiB: 512, format: "raw", retention: "delete" } },
-          { pool: { kind: "lvm", name: "vg0", volumeGroup: "vg0" }, volume: { name: "web-root", pool: "vg0", sizeMiB: 256, format: "raw", retention: "delete" } },
+          { pool: { kind: "lvm", name: "vg0", volumeGroup: "vg0", shared: false }, volume: { name: "db-data", pool: "vg0", sizeMiB: 512, format: "raw", retention: "delete" } },
+          { pool: { kind: "lvm", name: "vg0", volumeGroup: "vg0", shared: false }, volume: { name: "web-root", pool: "vg0", sizeMiB: 256, format: "raw", retention: "delete" } },
         ],
       },
     });
@@ -224,7 +225,7 @@ describe.skipIf(gate.skip)(`real Terraform on the synthesized resources${gate.no
     expect(managedOf(prune).domains).toEqual(["db", "web-2"]);
     expect(volumeNames(managedOf(prune))).toEqual(["vg0/db-data", "vg0/web-root"]);
     expect(managedOf(prune).deleteVolumes[0]).toEqual({
-      pool: { kind: "lvm", name: "vg0", volumeGroup: "vg0" },
+      pool: { kind: "lvm", name: "vg0", volumeGroup: "vg0", shared: false },
       volume: { name: "db-data", pool: "vg0", sizeMiB: 512, format: "raw", retention: "delete" },
     });
     expect(wouldPrune(prune)).toEqual({ domains: ["db"], volumes: ["vg0/db-data"] });

@@ -57,7 +57,7 @@ describe("diffHost on the real capture of pv1 (xen-4.17-capture2)", () => {
   it("GIVEN pv1 running as declared, with its config file and volume THEN the plan is empty", () => {
     const p = plan([pv1], [pv1Disk], managed(capture2, [pv1]));
     expect(p.actions).toEqual([]);
-    expect(p.summary).toEqual({ create: 0, live: 0, delete: 0, restart: 0, pending: 0, refused: 0, report: 0 });
+    expect(p.summary).toEqual({ create: 0, live: 0, move: 0, delete: 0, restart: 0, pending: 0, refused: 0, report: 0 });
   });
 
   describe("memory", () => {

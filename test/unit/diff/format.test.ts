@@ -97,10 +97,12 @@ describe("formatPlan", () => {
 
 describe("summaryLine", () => {
   it.each([
-    [{ create: 1, live: 3, delete: 0, restart: 1, pending: 0, refused: 1, report: 0 }, "Plan: 1 to create, 3 to change in place, 1 restart, 1 refused."],
-    [{ create: 0, live: 0, delete: 2, restart: 2, pending: 0, refused: 0, report: 2 }, "Plan: 2 to remove, 2 restarts, 2 notices."],
-    [{ create: 0, live: 0, delete: 0, restart: 0, pending: 1, refused: 0, report: 1 }, "Nothing to apply: 1 pending, 1 notice."],
-    [{ create: 0, live: 0, delete: 0, restart: 0, pending: 0, refused: 0, report: 0 }, "No changes. The host matches its declared state."],
+    [{ create: 1, live: 3, move: 0, delete: 0, restart: 1, pending: 0, refused: 1, report: 0 }, "Plan: 1 to create, 3 to change in place, 1 restart, 1 refused."],
+    [{ create: 0, live: 0, move: 0, delete: 2, restart: 2, pending: 0, refused: 0, report: 2 }, "Plan: 2 to remove, 2 restarts, 2 notices."],
+    [{ create: 0, live: 1, move: 2, delete: 0, restart: 0, pending: 0, refused: 1, report: 0 }, "Plan: 1 to change in place, 2 to move, 1 refused."],
+    [{ create: 0, live: 0, move: 1, delete: 0, restart: 0, pending: 0, refused: 0, report: 0 }, "Plan: 1 to move."],
+    [{ create: 0, live: 0, move: 0, delete: 0, restart: 0, pending: 1, refused: 0, report: 1 }, "Nothing to apply: 1 pending, 1 notice."],
+    [{ create: 0, live: 0, move: 0, delete: 0, restart: 0, pending: 0, refused: 0, report: 0 }, "No changes. The host matches its declared state."],
   ])("GIVEN %o THEN %s", (summary, line) => {
     expect(summaryLine(summary)).toBe(line);
   });

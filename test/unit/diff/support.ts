@@ -17,8 +17,8 @@ import type { LiveDomain, LiveHost, RunState } from "../../../src/xl/live.js";
 import { liveHostFromSpec } from "../../../src/diff/simulate.js";
 
 export const HOST = "stack/xen-a";
-export const POOL: PoolSpec = { kind: "lvm", name: "vg0", volumeGroup: "vg0" };
-export const DIR_POOL: PoolSpec = { kind: "dir", name: "images", path: "/var/lib/xen/images" };
+export const POOL: PoolSpec = { kind: "lvm", name: "vg0", volumeGroup: "vg0", shared: false };
+export const DIR_POOL: PoolSpec = { kind: "dir", name: "images", path: "/var/lib/xen/images", shared: false };
 
 /** A PV domain like the lab's pv1 (fixtures/xen-4.17-capture2/pv1.cfg), with a volume-backed root disk. */
 export function pvDomain(overrides: Partial<DomainSpec> = {}): DomainSpec {
@@ -43,6 +43,7 @@ export function pvDomain(overrides: Partial<DomainSpec> = {}): DomainSpec {
     cpuid: null,
     hvm: null,
     updatePolicy: "pending",
+    migration: "live",
     ...overrides,
   };
 }
@@ -127,6 +128,7 @@ export function arbDomain(name: string): fc.Arbitrary<DomainSpec> {
       serial: fc.constantFrom(null, "pty"),
       vnc: fc.boolean(),
       updatePolicy: fc.constantFrom<DomainSpec["updatePolicy"]>("pending", "restart"),
+      migration: fc.constantFrom<DomainSpec["migration"]>("live", "live", "cold", "refuse"),
     })
     .chain((r) => arbBoot(r.type).map((boot) => ({ r, boot })))
     .map(({ r, boot }): DomainSpec => {
@@ -172,6 +174,7 @@ export function arbDomain(name: string): fc.Arbitrary<DomainSpec> {
         cpuid: r.type === "pv" ? null : r.cpuid,
         hvm: r.type === "hvm" ? { serial: r.serial, vnc: r.vnc } : null,
         updatePolicy: r.updatePolicy,
+        migration: r.migration,
       };
     });
 }
@@ -181,12 +184,15 @@ export function volumesOf(d: DomainSpec, sizeMiB: number): VolumeSpec[] {
   return d.disks.map((k) => ({ name: `${d.name}-${k.vdev}`, pool: "vg0", sizeMiB, format: "raw", retention: "retain" }));
 }
 
-/** A valid host spec over a subset of {@link NAMES}. */
+/** A valid host spec over a subset of {@link NAMES}; its pools vg0 and images are shared or not. */
 export function arbHostSpec(): fc.Arbitrary<HostSpec> {
   return fc
     .subarray([...NAMES], { minLength: 0 })
-    .chain((names) => fc.tuple(...names.map((n) => fc.tuple(arbDomain(n), fc.constantFrom(64, 130, 256)))))
-    .map((pairs) => hostSpec(pairs.map(([d]) => d), pairs.flatMap(([d, size]) => volumesOf(d, size))));
+    .chain((names) => fc.tuple(fc.tuple(...names.map((n) => fc.tuple(arbDomain(n), fc.constantFrom(64, 130, 256)))), fc.boolean(), fc.boolean()))
+    .map(([pairs, lvmShared, dirShared]) => ({
+      ...hostSpec(pairs.map(([d]) => d), pairs.flatMap(([d, size]) => volumesOf(d, size))),
+      pools: [{ ...POOL, shared: lvmShared }, { ...DIR_POOL, shared: dirShared }],
+    }));
 }
 
 /** Drift applied to a host that ran an older spec. */

@@ -35,6 +35,7 @@ const web: DomainSpec = {
   cpuid: "host,rdtscp=0",
   hvm: null,
   updatePolicy: "pending",
+  migration: "live",
 };
 
 /** An HVM guest booting SeaBIOS from disk, then cdrom. */
@@ -68,8 +69,8 @@ const host: HostSpec = {
   version: 1,
   host: "xen-a",
   pools: [
-    { kind: "lvm", name: "vg0", volumeGroup: "vg0" },
-    { kind: "dir", name: "images", path: "/var/lib/xen/images" },
+    { kind: "lvm", name: "vg0", volumeGroup: "vg0", shared: false },
+    { kind: "dir", name: "images", path: "/var/lib/xen/images", shared: false },
   ],
   volumes: [
     { name: "web-1-root", pool: "vg0", sizeMiB: 20480, format: "raw", retention: "retain" },
@@ -315,17 +316,17 @@ describe("validateHostSpec", () => {
       ["version", "spec version 2 is not the one this cdktf-xen reads (1): synthesize the stack again with this version of cdktf-xen"],
     ]],
     // Pools
-    ["a pool name with a slash", withHost({ pools: [host.pools[0]!, { kind: "dir", name: "a/b", path: "/srv/a" }, host.pools[1]!] }), {}, [
+    ["a pool name with a slash", withHost({ pools: [host.pools[0]!, { kind: "dir", name: "a/b", path: "/srv/a", shared: false }, host.pools[1]!] }), {}, [
       ["pools[a/b].name", `pool name "a/b" contains '/', but disks name volumes as pool/volume: give the pool a name without '/'`],
     ]],
-    ["an empty pool name", withHost({ pools: [...host.pools, { kind: "dir", name: "", path: "/srv/a" }] }), {}, [["pools[].name", 'pool name "" is empty']]],
-    ["two pools of one name", withHost({ pools: [...host.pools, { kind: "lvm", name: "vg0", volumeGroup: "vg1" }] }), {}, [
+    ["an empty pool name", withHost({ pools: [...host.pools, { kind: "dir", name: "", path: "/srv/a", shared: false }] }), {}, [["pools[].name", 'pool name "" is empty']]],
+    ["two pools of one name", withHost({ pools: [...host.pools, { kind: "lvm", name: "vg0", volumeGroup: "vg1", shared: false }] }), {}, [
       ["pools[vg0].name", 'pool name "vg0" is declared twice: give each pool its own name'],
     ]],
-    ["an invalid volume group", withHost({ pools: [{ kind: "lvm", name: "vg0", volumeGroup: "-vg0" }, host.pools[1]!] }), {}, [
+    ["an invalid volume group", withHost({ pools: [{ kind: "lvm", name: "vg0", volumeGroup: "-vg0", shared: false }, host.pools[1]!] }), {}, [
       ["pools[vg0].volumeGroup", 'volume group name "-vg0" starts with "-"'],
     ]],
-    ["a relative directory pool path", withHost({ pools: [host.pools[0]!, { kind: "dir", name: "images", path: "images" }] }), {}, [
+    ["a relative directory pool path", withHost({ pools: [host.pools[0]!, { kind: "dir", name: "images", path: "images", shared: false }] }), {}, [
       ["pools[images].path", 'directory pool path "images" is not absolute: give the full path on dom0'],
     ]],
     // Volumes

@@ -110,6 +110,7 @@ export const domainSpec: fc.Arbitrary<DomainSpec> = fc
       cpuid: fc.option(fc.constantFrom("host,rdtscp=0", "host", "host,tm=0,sse3=0"), { nil: null }),
       hvm: type === "hvm" ? fc.option(fc.record({ serial: fc.option(fc.constantFrom("pty", "file:/tmp/s $1"), { nil: null }), vnc: fc.boolean() }), { nil: null }) : fc.constant(null),
       updatePolicy: fc.constantFrom("pending", "restart"),
+      migration: fc.constantFrom("live", "cold", "refuse"),
     });
   });
 
@@ -134,4 +135,5 @@ export const PV: DomainSpec = {
   cpuid: null,
   hvm: null,
   updatePolicy: "pending",
+  migration: "live",
 };

@@ -11,8 +11,8 @@ import { fixture, fixturePath, sh } from "./helpers.js";
 
 const C2 = "xen-4.17-capture2" as const;
 const POOLS: PoolSpec[] = [
-  { kind: "lvm", name: "vg0", volumeGroup: "vg0" },
-  { kind: "lvm", name: "fast", volumeGroup: "vg0" },
+  { kind: "lvm", name: "vg0", volumeGroup: "vg0", shared: false },
+  { kind: "lvm", name: "fast", volumeGroup: "vg0", shared: false },
 ];
 
 /** One section in the snapshot grammar, as the script prints it. */
@@ -198,9 +198,9 @@ esac
   writeFileSync(join(pool, ".hidden"), "x");
 
   const pools: PoolSpec[] = [
-    { kind: "lvm", name: "vg0", volumeGroup: "vg0" },
-    { kind: "dir", name: "files", path: pool },
-    { kind: "dir", name: "not-yet", path: join(root, "missing") },
+    { kind: "lvm", name: "vg0", volumeGroup: "vg0", shared: false },
+    { kind: "dir", name: "files", path: pool, shared: false },
+    { kind: "dir", name: "not-yet", path: join(root, "missing"), shared: false },
   ];
   const env = { ...process.env, PATH: `${bin}:${process.env["PATH"]}` };
   return { root, log, pools, env, configDir, autostartDir, netDir, pool, hostileCfg };
@@ -270,7 +270,7 @@ describe("snapshotScript run by /bin/sh against a fake host", () => {
   });
 
   it("quotes pool paths: a dir pool path with shell syntax is only ever a path", () => {
-    const script = snapshotScript([{ kind: "dir", name: "x", path: "/srv/$(reboot)/'; rm -rf /" }]);
+    const script = snapshotScript([{ kind: "dir", name: "x", path: "/srv/$(reboot)/'; rm -rf /", shared: false }]);
     expect(script).toContain(`_cx_run dir:0 _cx_dir '/srv/$(reboot)/'\\''; rm -rf /'`);
   });
 });

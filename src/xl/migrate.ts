@@ -1,0 +1,168 @@
+/**
+ * The shell side of moving a domain between hosts: the SSH command `xl migrate` (and a cold
+ * copy) uses for the host-to-host hop, the detached migration job, and what xl's output
+ * says when a migration fails. Pure: builds strings, runs nothing.
+ *
+ * @see https://xenbits.xen.org/docs/4.17-testing/man/xl.1.html (migrate, migrate-receive)
+ */
+import { checkDomainName } from "./commands.js";
+import { shellCommand, shellQuote } from "./shell.js";
+
+/** Where migration jobs keep their pid, exit status, log and known_hosts on the source dom0 (tmpfs). */
+export const MIGRATION_RUN_DIR = "/run/cdktf-xen/migrate";
+
+/**
+ * The alias the target's pinned host key is filed under in the job's known_hosts. With
+ * HostKeyAlias, ssh looks the key up by this name whatever address it dials, so the file
+ * has exactly one entry and nothing else on dom0 (root's known_hosts) is consulted.
+ */
+export const TARGET_KEY_ALIAS = "cdktf-xen-migration-target";
+
+/** How the source dom0 reaches the target dom0's sshd. */
+export interface MigrationHop {
+  readonly address: string;
+  readonly port: number;
+  readonly user: string;
+  /** The target's host key, as verified by cdktf-xen's own connection to it. */
+  readonly hostKey: { readonly type: string; readonly base64: string };
+  /** A key file on the source dom0, or null to use the SSH agent forwarded to it. */
+  readonly identityFile: string | null;
+}
+
+/** Paths of one domain's migration job on the source dom0. */
+export interface MigrationJobPaths {
+  readonly dir: string;
+  readonly pid: string;
+  readonly rc: string;
+  readonly log: string;
+  readonly knownHosts: string;
+}
+
+export function migrationJobPaths(name: string): MigrationJobPaths {
+  checkDomainName(name);
+  const base = `${MIGRATION_RUN_DIR}/${name}`;
+  return { dir: MIGRATION_RUN_DIR, pid: `${base}.pid`, rc: `${base}.rc`, log: `${base}.log`, knownHosts: `${base}.known_hosts` };
+}
+
+/** The known_hosts file of a job: the target's key under {@link TARGET_KEY_ALIAS}, nothing else. */
+export function knownHostsContent(hop: MigrationHop): string {
+  if (!/^[a-z0-9@.-]+$/.test(hop.hostKey.type) || !/^[A-Za-z0-9+/=]+$/.test(hop.hostKey.base64)) {
+    throw new Error(`malformed host key ${hop.hostKey.type} ${hop.hostKey.base64.slice(0, 16)}…`);
+  }
+  return `${TARGET_KEY_ALIAS} ${hop.hostKey.type} ${hop.hostKey.base64}\n`;
+}
+
+/**
+ * The ssh argv (without the destination) for the hop: the target's key pinned
+ * (StrictHostKeyChecking=yes against a known_hosts written for the purpose, never trust on
+ * first use), never a prompt (BatchMode), and either the named key file alone or the agent
+ * alone: `IdentityFile=none` keeps root's own default keys on the source out of it.
+ */
+export function hopSshArgv(hop: MigrationHop, knownHostsPath: string): string[] {
+  return [
+    "ssh",
+    "-o", "BatchMode=yes",
+    "-o", "StrictHostKeyChecking=yes",
+    "-o", `UserKnownHostsFile=${knownHostsPath}`,
+    "-o", "GlobalKnownHostsFile=/dev/null",
+    "-o", `HostKeyAlias=${TARGET_KEY_ALIAS}`,
+    "-o", `HostKeyAlgorithms=${hop.hostKey.type}`,
+    "-o", "ConnectTimeout=20",
+    "-o", "ServerAliveInterval=15",
+    "-o", "LogLevel=ERROR",
+    ...(hop.identityFile === null
+      ? ["-o", "IdentityFile=none"]
+      : ["-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none", "-i", hop.identityFile]),
+    "-p", String(hop.port),
+    "-l", hop.user,
+  ];
+}
+
+/**
+ * The script, run on the source by `sh -s`, that starts `xl migrate NAME ADDRESS` as a job
+ * of its own session (setsid): if cdktf-xen's connection dies — the CLI killed, the network
+ * gone — the migration carries on and finishes or fails by Xen's rules, and a re-run finds its
+ * exit status instead of a half-done move. The script then waits for the job and prints the
+ * exit status as `@@cdktf-xen-migrate rc=N`. A job of an earlier run still going is waited for,
+ * not started twice.
+ */
+export function migrationJobScript(name: string, hop: MigrationHop, timeoutSec: number): string {
+  const p = migrationJobPaths(name);
+  const ssh = shellCommand(hopSshArgv(hop, p.knownHosts));
+  const migrate = shellCommand(["xl", "migrate", "-s", ssh, name, hop.address]);
+  const job = `${migrate} >${shellQuote(p.log)} 2>&1; echo $? >${shellQuote(`${p.rc}.tmp`)}; mv -f ${shellQuote(`${p.rc}.tmp`)} ${shellQuote(p.rc)}`;
+  return [
+    `mkdir -p ${shellQuote(p.dir)} && chmod 0700 ${shellQuote(p.dir)} || exit 1`,
+    `if [ -f ${shellQuote(p.pid)} ] && kill -0 "$(cat ${shellQuote(p.pid)})" 2>/dev/null && [ ! -f ${shellQuote(p.rc)} ]; then`,
+    `  echo 'an earlier migration of ${name} is still running: waiting for it' >&2`,
+    "else",
+    `  rm -f ${shellQuote(p.rc)} ${shellQuote(p.log)}`,
+    `  printf '%s' ${shellQuote(knownHostsContent(hop))} >${shellQuote(p.knownHosts)} && chmod 0600 ${shellQuote(p.knownHosts)} || exit 1`,
+    `  setsid sh -c ${shellQuote(job)} </dev/null >/dev/null 2>&1 &`,
+    `  echo $! >${shellQuote(p.pid)}`,
+    "fi",
+    "i=0",
+    `while [ ! -f ${shellQuote(p.rc)} ]; do`,
+    `  i=$((i+1)); if [ $i -gt ${timeoutSec} ]; then echo '@@cdktf-xen-migrate rc=timeout'; exit 0; fi`,
+    "  sleep 1",
+    "done",
+    `cat ${shellQuote(p.log)} >&2`,
+    `echo "@@cdktf-xen-migrate rc=$(cat ${shellQuote(p.rc)})"`,
+  ].join("\n");
+}
+
+/** The exit status line of {@link migrationJobScript}: a number, `timeout`, or undefined when the script died. */
+export function migrationJobResult(stdout: string): number | "timeout" | undefined {
+  const m = /@@cdktf-xen-migrate rc=(\d+|timeout)/.exec(stdout);
+  if (m === null) return undefined;
+  return m[1] === "timeout" ? "timeout" : Number(m[1]);
+}
+
+/** What a failed migration's output says, and what to do about it. */
+export interface MigrationFailure {
+  readonly cause: string;
+  readonly fix: string;
+}
+
+/**
+ * Reads xl migrate's output (on the source) for the cause. The patterns are the messages
+ * Xen 4.17 prints, seen on the lab (LAB-NOTES "Two hosts and live migration").
+ */
+export function classifyMigrationFailure(output: string, context: { readonly domain: string; readonly source: string; readonly target: string }): MigrationFailure {
+  const { domain, source, target } = context;
+  const last = output.trim().split("\n").filter((l) => l.trim() !== "").slice(-3).join(" | ");
+  if (/Failed to enable logdirty/i.test(output)) {
+    return {
+      cause: `Xen on ${source} cannot migrate PV domains: log-dirty tracking for a PV guest needs shadow paging, which this Xen build leaves out (xl: "${last}")`,
+      fix: `make ${domain} a PVH domain (type: DomainType.PVH), or set migration: MigrationPolicy.COLD to move it with a restart`,
+    };
+  }
+  if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/i.test(output)) {
+    return {
+      cause: `${target}'s host key did not match the key pinned on its XenHost when ${source} connected to it (${last})`,
+      fix: `check that ${target}'s migration address reaches the same sshd as its SSH address (same host key); a different key means a different machine`,
+    };
+  }
+  if (/Permission denied|truncated reading banner|Connection refused|Connection timed out|No route to host|Could not resolve/i.test(output)) {
+    return {
+      cause: `${source} could not log in to ${target} by SSH for the migration (${last})`,
+      fix: `check that ${target}'s migration address and port are reachable from ${source}, and that the key used (your forwarded SSH agent, or the XenHost migration.identityFile on ${source}) is authorised for ${target}'s user; then apply again`,
+    };
+  }
+  if (/Could not find bridge/i.test(output)) {
+    return {
+      cause: `${target} lacks a bridge the domain's network uses (${last})`,
+      fix: `create the bridge on ${target} or change the domain's networks; then apply again`,
+    };
+  }
+  if (/failed to stat/i.test(output)) {
+    return {
+      cause: `a disk of ${domain} does not exist on ${target} at the same path (${last})`,
+      fix: `put the domain's volumes in a pool shared by both hosts, or use migration: MigrationPolicy.COLD`,
+    };
+  }
+  return {
+    cause: last === "" ? "xl migrate failed without output" : `xl migrate failed: ${last}`,
+    fix: `read the output above and ${source}'s /var/log/xen/xl-${domain}.log; fix the cause, then apply again (the domain still runs on ${source})`,
+  };
+}
