@@ -17,6 +17,7 @@ import {
   LabAgent,
   applyWithAgent,
   dom0,
+  guestAddress,
   guests,
   lastUptime,
   movedFigures,
@@ -85,8 +86,11 @@ describe.skipIf(lab === undefined)("moving domains between the two lab hosts", (
     const uptimeBefore = (await lastUptime(from, sourceLog)) ?? -1;
     // Clear the target's stale console log of an earlier visit, so its markers are this one's.
     await sh(to, `rm -f ${CONSOLE_DIR}/guest-${decl.name}--incoming.log`);
-    const probe = new DowntimeProbe(from, to, decl.name);
+    const address = await guestAddress(from, sourceLog);
+    expect(address, `the guest's address in ${sourceLog}`).toBeDefined();
+    const probe = new DowntimeProbe(from, to, address!);
     probe.start();
+    await new Promise((r) => setTimeout(r, 2000));
     const { run, seconds } = await apply(stack, [{ ...decl, host: to.name }], `-parallelism=${parallelism}`);
     const downtime = probe.stop();
     expect(run.code, run.output).toBe(0);
