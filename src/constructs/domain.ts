@@ -271,6 +271,36 @@ export interface XenDomainProps {
   readonly migration?: MigrationPolicy;
 }
 
+/** The domains of one construct tree by name, so a name clash is found without walking the tree. */
+const domainsByName = new WeakMap<IConstruct, Map<string, XenDomain[]>>();
+
+function domainsNamed(scope: IConstruct, name: string): XenDomain[] {
+  const root = scope.node.root;
+  const byName = domainsByName.get(root) ?? new Map<string, XenDomain[]>();
+  domainsByName.set(root, byName);
+  const list = byName.get(name) ?? [];
+  byName.set(name, list);
+  return list;
+}
+
+/**
+ * A domain's name is its identity across the hosts of an app: a domain whose host changes keeps
+ * its name and is moved there (`xl migrate` keeps it too), so two domains of one name on two
+ * hosts would be taken for one domain moving — and the removal of one for a move onto the other.
+ */
+function nameClashes(self: XenDomain, sameName: readonly XenDomain[]): string[] {
+  // Twice on one host is the host's own check (a name is unique per host).
+  const others = sameName.filter((d) => d !== self && d.host !== self.host);
+  if (others.length === 0) return [];
+  return [
+    problem({
+      what: `domain name ${JSON.stringify(self.name)} is also used on another host by ${others.map((d) => d.node.path).join(", ")}`,
+      why: "a domain's name identifies it across all hosts: a domain whose host changes is moved there by name, so two of one name would be mistaken for one domain moving",
+      fix: "give each domain its own name (XenDomainProps.name, or a different construct id)",
+    }),
+  ];
+}
+
 /**
  * A guest domain on a Xen host.
  *
@@ -320,7 +350,9 @@ export class XenDomain extends Construct {
 
     for (const disk of props.disks ?? []) this.pushDisk(disk);
     for (const net of props.networks ?? []) this.networks.push(net);
-    this.node.addValidation({ validate: () => [...this.host._problemsFor(this)] });
+    const sameName = domainsNamed(this, this.name);
+    sameName.push(this);
+    this.node.addValidation({ validate: () => [...this.host._problemsFor(this), ...nameClashes(this, sameName)] });
   }
 
   /** Attaches `volume` as a disk. */

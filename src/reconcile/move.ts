@@ -157,6 +157,9 @@ async function moveLocked(request: MoveRequest, options: MoveOptions, log: Log):
   const declared = target.spec.domains.find((d) => d.name === domain);
   if (declared === undefined) throw new Error(`moveDomain: ${domain} is not declared on ${target.hostId}`);
 
+  // The hop's own connection (agent forwarded) is set up while the hosts are read.
+  const hopReady = request.hop === source.transport ? Promise.resolve() : request.hop.exec(":", { step: "connect for the migration", timeoutMs: 120_000 }).then(() => undefined);
+  hopReady.catch(() => undefined);
   // A migration job an earlier run started may still be going: let it finish first.
   await settleEarlierJob(request, options);
   const [src, firstTarget] = await Promise.all([readLive(source), readLive(target)]);
@@ -202,7 +205,7 @@ async function moveLocked(request: MoveRequest, options: MoveOptions, log: Log):
   const move = decided.find((a): a is MoveDomainAction => a.kind === "move-domain");
   if (move === undefined) throw new Error(`planMove gave neither a move nor a refusal for ${domain}`);
 
-  const hop = await hopOf(request);
+  const [hop] = await Promise.all([hopOf(request), hopReady]);
   const started = Date.now();
   log(`domain ${domain}: move ${source.hostId} → ${target.hostId} (${move.method})`);
   const migrateSeconds = move.method === "live" && move.running ? await migrateLive(request, hop, options) : await moveCold(request, move, hop, options, log);
@@ -271,13 +274,17 @@ async function migrateLive(request: MoveRequest, hop: MigrationHop, options: Mov
   const seconds = (Date.now() - started) / 1000;
   const rc = migrationJobResult(result.stdout);
   if (rc === 0) return seconds;
-  if (rc === "timeout" || rc === undefined) {
+  if (rc === "timeout" || rc === "died" || rc === undefined) {
     throw new MoveError(
       source.hostId,
       domain,
       "xl migrate",
       `the migration of ${domain} to ${target.hostId} did not report a result`,
-      rc === "timeout" ? `it was still running after ${timeoutSec} s` : `the job script ended with exit status ${result.code}: ${result.stderr.trim().split("\n").slice(-2).join(" | ")}`,
+      rc === "timeout"
+        ? `it was still running after ${timeoutSec} s`
+        : rc === "died"
+          ? `the xl migrate job on ${source.hostId} ended without an exit status (killed?): ${result.stderr.trim().split("\n").slice(-2).join(" | ")}`
+          : `the job script ended with exit status ${result.code}: ${result.stderr.trim().split("\n").slice(-2).join(" | ")}`,
       "apply again: the next run waits for the running migration and finishes the move from where it stands",
     );
   }
@@ -395,14 +402,19 @@ async function writeTargetConfig(request: MoveRequest, spec: DomainSpec): Promis
   await run(request.target, commands.join(" && "), "write the config file on the target", name);
 }
 
-/** The domain runs on the target: its config file and autostart link move with it. */
+/**
+ * The domain runs on the target: its config file and autostart link move with it (both hosts
+ * at once; a re-run repeats whichever half did not happen).
+ */
 async function finish(request: MoveRequest, spec: DomainSpec): Promise<void> {
-  await writeTargetConfig(request, spec);
   const p = migrationJobPaths(spec.name);
-  await run(
-    request.source,
-    `rm -f -- ${shellQuote(autostartLinkPath(spec.name))} ${shellQuote(managedConfigPath(spec.name))} ${shellQuote(p.knownHosts)} ${shellQuote(p.pid)}`,
-    "remove the config file on the source",
-    spec.name,
-  );
+  await Promise.all([
+    writeTargetConfig(request, spec),
+    run(
+      request.source,
+      `rm -f -- ${shellQuote(autostartLinkPath(spec.name))} ${shellQuote(managedConfigPath(spec.name))} ${shellQuote(p.knownHosts)} ${shellQuote(p.pid)}`,
+      "remove the config file on the source",
+      spec.name,
+    ),
+  ]);
 }

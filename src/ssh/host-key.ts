@@ -268,7 +268,8 @@ export const DEFAULT_HOST_KEY_ALGORITHMS: readonly string[] = [
   "ssh-rsa",
 ];
 
-function algorithmsForKeyType(keyType: string): readonly string[] {
+/** The signature algorithms that verify a host key of `keyType` (an RSA key signs with SHA-2 on OpenSSH ≥ 8.8). */
+export function algorithmsForKeyType(keyType: string): readonly string[] {
   return keyType === "ssh-rsa" ? ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"] : [keyType];
 }
 

@@ -5,6 +5,7 @@
  *
  * @see https://xenbits.xen.org/docs/4.17-testing/man/xl.1.html (migrate, migrate-receive)
  */
+import { algorithmsForKeyType } from "../ssh/host-key.js";
 import { checkDomainName } from "./commands.js";
 import { shellCommand, shellQuote } from "./shell.js";
 
@@ -66,7 +67,7 @@ export function hopSshArgv(hop: MigrationHop, knownHostsPath: string): string[] 
     "-o", `UserKnownHostsFile=${knownHostsPath}`,
     "-o", "GlobalKnownHostsFile=/dev/null",
     "-o", `HostKeyAlias=${TARGET_KEY_ALIAS}`,
-    "-o", `HostKeyAlgorithms=${hop.hostKey.type}`,
+    "-o", `HostKeyAlgorithms=${algorithmsForKeyType(hop.hostKey.type).join(",")}`,
     "-o", "ConnectTimeout=20",
     "-o", "ServerAliveInterval=15",
     "-o", "LogLevel=ERROR",
@@ -100,10 +101,14 @@ export function migrationJobScript(name: string, hop: MigrationHop, timeoutSec: 
     `  printf '%s' ${shellQuote(knownHostsContent(hop))} >${shellQuote(p.knownHosts)} && chmod 0600 ${shellQuote(p.knownHosts)} || exit 1`,
     `  setsid sh -c ${shellQuote(job)} </dev/null >/dev/null 2>&1 &`,
     `  echo $! >${shellQuote(p.pid)}`,
+    // Our own child: wait for it without polling (a poll would add up to a second to every move).
+    "  wait $! 2>/dev/null",
     "fi",
     "i=0",
     `while [ ! -f ${shellQuote(p.rc)} ]; do`,
     `  i=$((i+1)); if [ $i -gt ${timeoutSec} ]; then echo '@@cdktf-xen-migrate rc=timeout'; exit 0; fi`,
+    // A job killed before it wrote its status (OOM, by hand) will never write it.
+    `  if ! kill -0 "$(cat ${shellQuote(p.pid)} 2>/dev/null)" 2>/dev/null && [ ! -f ${shellQuote(p.rc)} ]; then cat ${shellQuote(p.log)} >&2 2>/dev/null; echo '@@cdktf-xen-migrate rc=died'; exit 0; fi`,
     "  sleep 1",
     "done",
     `cat ${shellQuote(p.log)} >&2`,
@@ -111,11 +116,14 @@ export function migrationJobScript(name: string, hop: MigrationHop, timeoutSec: 
   ].join("\n");
 }
 
-/** The exit status line of {@link migrationJobScript}: a number, `timeout`, or undefined when the script died. */
-export function migrationJobResult(stdout: string): number | "timeout" | undefined {
-  const m = /@@cdktf-xen-migrate rc=(\d+|timeout)/.exec(stdout);
+/**
+ * The exit status line of {@link migrationJobScript}: a number, `timeout` (still running), `died`
+ * (the job ended without a status), or undefined when the script itself died.
+ */
+export function migrationJobResult(stdout: string): number | "timeout" | "died" | undefined {
+  const m = /@@cdktf-xen-migrate rc=(\d+|timeout|died)/.exec(stdout);
   if (m === null) return undefined;
-  return m[1] === "timeout" ? "timeout" : Number(m[1]);
+  return m[1] === "timeout" || m[1] === "died" ? m[1] : Number(m[1]);
 }
 
 /** What a failed migration's output says, and what to do about it. */

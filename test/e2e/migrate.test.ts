@@ -5,6 +5,7 @@
  *
  * Runs only with CDKTF_XEN_LAB2=1 and the two-host lab up (scripts/test.sh does both).
  */
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,6 +32,12 @@ import {
 import { twoHostLab } from "./two-hosts.js";
 
 const lab = twoHostLab();
+
+/** Prints what a user sees of a refused or failed apply: the error and fix lines. */
+function showError(label: string, output: string): void {
+  const lines = output.split("\n").filter((l) => /Error|Fix:|refuse|cannot|still runs/.test(l));
+  console.info(`${label}:\n  ${lines.slice(0, 8).join("\n  ")}`);
+}
 const STEP = 900_000;
 
 describe.skipIf(lab === undefined)("moving domains between the two lab hosts", () => {
@@ -38,7 +45,7 @@ describe.skipIf(lab === undefined)("moving domains between the two lab hosts", (
   const agent = new LabAgent();
   const figures: MoveFigures[] = [];
   let outdir: string;
-  const names = ["mv-p10", "mv-p1", "mv-cold", "mv-br", "mv-un", "mv-pv"];
+  const names = ["mv-p10", "mv-p1", "mv-cold", "mv-br", "mv-un", "mv-pv", "mv-kill"];
 
   const cleanHosts = async (): Promise<void> => {
     for (const h of [a, b]) {
@@ -138,24 +145,31 @@ describe.skipIf(lab === undefined)("moving domains between the two lab hosts", (
     expect(await roundTrip(1)).toEqual(["mv-p1"]);
   }, STEP);
 
-  it("bench: a raw xl migrate of the same guest on the same lab, beside the moves above", async () => {
+  it("bench: cdktf-xen moves and raw xl migrates of the same guest on the same lab, interleaved, as a ratio", async () => {
     const name = "mv-p10";
+    const stack = "move-p10";
+    const decl: MoveDomainDecl = { name, host: "xenA", disks: [{ id: "root", pool: "shared", sizeMiB: 32 }] };
     const raw = async (from: Lab2Host, to: Lab2Host): Promise<number> => {
-      const started = Date.now();
-      await dom0(from, `xl migrate -s "ssh -o BatchMode=yes" ${name} ${to.migrationAddress}`, 600_000);
-      return (Date.now() - started) / 1000;
+      const out = await dom0(from, `s=$(date +%s.%N); xl migrate -s "ssh -o BatchMode=yes" ${name} ${to.migrationAddress} >/dev/null 2>&1; e=$(date +%s.%N); echo "$s $e"`, 600_000);
+      const [s0, e0] = out.trim().split(" ").map(Number);
+      return e0! - s0!;
     };
-    const there = await raw(a, b);
-    const back = await raw(b, a);
-    const ours = figures.filter((f) => f.label.startsWith("mv-p10") && f.moveSeconds !== undefined);
-    const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
-    const rawMean = mean([there, back]);
-    const moveMean = mean(ours.map((f) => f.moveSeconds!));
-    const migrateMean = mean(ours.map((f) => f.migrateSeconds!));
+    const ours = async (from: Lab2Host, to: Lab2Host): Promise<number> => {
+      const { run } = await apply(stack, [{ ...decl, host: to.name }]);
+      expect(run.code, run.output).toBe(0);
+      const f = movedFigures(run.output, name);
+      expect(f, run.output).toBeDefined();
+      expect((await guests(to)).has(name) && !(await guests(from)).has(name)).toBe(true);
+      return f!.moveSeconds;
+    };
+    const rawTimes = [await raw(a, b), await raw(b, a)];
+    const ourTimes = [await ours(a, b), await ours(b, a)];
+    rawTimes.push(await raw(a, b), await raw(b, a));
+    const mean = (xs: number[]): number => xs.reduce((sum, x) => sum + x, 0) / xs.length;
     console.info(
-      `bench migration: raw xl migrate ${there.toFixed(1)} s / ${back.toFixed(1)} s (mean ${rawMean.toFixed(1)} s); ` +
-        `cdktf-xen move ${moveMean.toFixed(1)} s incl. locks, reads, checks and config files (xl migrate job ${migrateMean.toFixed(1)} s): ` +
-        `ratio ${(moveMean / rawMean).toFixed(2)}× (goal ≤ 1.10×)`,
+      `bench migration (${name}, PVH 128 MiB, shared disk): raw xl migrate ${rawTimes.map((t) => t.toFixed(1)).join(" / ")} s (mean ${mean(rawTimes).toFixed(1)} s); ` +
+        `cdktf-xen move ${ourTimes.map((t) => t.toFixed(1)).join(" / ")} s incl. locks, reads, pre-checks, host key pinning and config files ` +
+        `(mean ${mean(ourTimes).toFixed(1)} s): ratio ${(mean(ourTimes) / mean(rawTimes)).toFixed(2)}× (goal ≤ 1.10×)`,
     );
     expect((await guests(a)).has(name)).toBe(true);
   }, STEP);
@@ -186,6 +200,7 @@ describe.skipIf(lab === undefined)("moving domains between the two lab hosts", (
     expect(plan.output).toMatch(/refuse/i);
     expect(plan.output).toMatch(/shared/);
     const refused = await applyWithAgent(agent, refusedDir);
+    showError("3. live move of a local volume", refused.output);
     expect(refused.code).not.toBe(0);
     expect(refused.output).toMatch(/refused/);
     expect((await guests(a)).get(name)?.domid).toBe(domidBefore);
@@ -217,6 +232,7 @@ describe.skipIf(lab === undefined)("moving domains between the two lab hosts", (
     expect(plan.code).toBe(2);
     expect(plan.output).toMatch(/xenbr7/);
     const refused = await applyWithAgent(agent, dir);
+    showError("4. target without the bridge", refused.output);
     expect(refused.code).not.toBe(0);
     expect(refused.output).toMatch(/xenbr7/);
     expect(refused.output).toMatch(/nothing was changed/);
@@ -240,6 +256,7 @@ describe.skipIf(lab === undefined)("moving domains between the two lab hosts", (
     } finally {
       await dom0(b, `tc qdisc del dev ${b.migrationBridge} ingress`);
     }
+    showError("5. target unreachable", failed.run.output);
     expect(failed.run.code).not.toBe(0);
     expect(failed.run.output).toMatch(/could not log in to .*xenB|could not reach|timed out/i);
     expect(failed.run.output).toMatch(/still runs on .*xenA/);
@@ -249,6 +266,37 @@ describe.skipIf(lab === undefined)("moving domains between the two lab hosts", (
     expect(retried.run.code, retried.run.output).toBe(0);
     expect((await guests(b)).has(name)).toBe(true);
     expect((await guests(a)).has(name)).toBe(false);
+  }, STEP);
+
+  it("8. WHEN the CLI is killed while xl migrate runs THEN the migration carries on, the apply fails, and the next apply converges with the domain running on exactly one host", async () => {
+    const name = "mv-kill";
+    const stack = "move-kill";
+    const decl: MoveDomainDecl = { name, host: "xenA", disks: [{ id: "root", pool: "shared", sizeMiB: 16 }] };
+    const created = await apply(stack, [decl]);
+    expect(created.run.code, created.run.output).toBe(0);
+    await uptimeAfter(a, `${CONSOLE_DIR}/guest-${name}.log`, -1);
+    const uptimeBefore = (await lastUptime(a, `${CONSOLE_DIR}/guest-${name}.log`))!;
+    const dir = synthTwo({ a, b }, outdir, stack, [{ ...decl, host: "xenB" }]);
+    const running = applyWithAgent(agent, dir);
+    // Wait for the migration job on xenA, then kill the CLI that started it (not Terraform).
+    for (let i = 0; i < 300; i++) {
+      if ((await sh(a, `test -f /run/cdktf-xen/migrate/${name}.pid && pgrep -f 'xl migrate' >/dev/null`)).code === 0) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    // pkill exits 0 when it signalled at least one process.
+    expect(() => execFileSync("pkill", ["-KILL", "-f", "cdktf-xen.js destroy-domain"])).not.toThrow();
+    const failed = await running;
+    expect(failed.code).not.toBe(0);
+    const retried = await applyWithAgent(agent, dir);
+    expect(retried.code, retried.output).toBe(0);
+    const [onA, onB] = await Promise.all([guests(a), guests(b)]);
+    expect(onA.has(name)).toBe(false);
+    expect(onA.has(`${name}--incoming`) || onB.has(`${name}--incoming`)).toBe(false);
+    expect(onB.get(name)?.state).toMatch(/^[rb-]+$/);
+    // The same guest, not a fresh boot: its uptime carried on.
+    expect(await uptimeAfter(b, `${CONSOLE_DIR}/guest-${name}--incoming.log`, uptimeBefore)).toBeGreaterThan(uptimeBefore);
+    expect((await sh(b, `readlink /etc/xen/auto/${name}.cfg`)).stdout.trim()).toBe(`/etc/xen/cdktf-xen/${name}.cfg`);
+    expect((await sh(a, `ls /etc/xen/cdktf-xen/${name}.cfg 2>/dev/null | wc -l`)).stdout.trim()).toBe("0");
   }, STEP);
 
   it("6. GIVEN a PV domain WHEN its host changes THEN the plan and the apply say Xen here cannot migrate PV and how to get out; it still runs on xenA", async () => {
@@ -263,6 +311,7 @@ describe.skipIf(lab === undefined)("moving domains between the two lab hosts", (
     expect(plan.code).toBe(2);
     expect(plan.output).toMatch(/shadow paging/);
     const refused = await applyWithAgent(agent, dir);
+    showError("6. PV domain", refused.output);
     expect(refused.code).not.toBe(0);
     expect(refused.output).toMatch(/cannot migrate PV/);
     expect(refused.output).toMatch(/PVH/);

@@ -282,7 +282,7 @@ describe("XenDomain", () => {
       expect(problemsOf(stack, d)).toEqual([expect.stringMatching(/^domains\[web\]\.disks\[1\]\.vdev: vdev "xvda" is already used by disks\[0\]/)]);
     });
 
-    it("reports two domains of one name on a host on both of them, and allows the name on another host", () => {
+    it("reports two domains of one name on a host on both of them, and one name on two hosts on all three: a name identifies a domain across hosts", () => {
       const stack = newStack();
       const a = newHost(stack, "xen-a");
       const b = newHost(stack, "xen-b", { address: "10.0.0.12" });
@@ -290,9 +290,10 @@ describe("XenDomain", () => {
       const two = new XenDomain(stack, "web_1", { host: a, name: "web-1", memory: Size.mebibytes(256), kernel: "/k" });
       const elsewhere = new XenDomain(stack, "web-1-b", { host: b, name: "web-1", memory: Size.mebibytes(256), kernel: "/k" });
       const dup = /^domains\[web-1\]\.name: domain name "web-1" is declared twice on host "s\/xen-a"/;
-      expect(problemsOf(stack, one)).toEqual([expect.stringMatching(dup)]);
-      expect(problemsOf(stack, two)).toEqual([expect.stringMatching(dup)]);
-      expect(problemsOf(stack, elsewhere)).toEqual([]);
+      const clash = (path: string) => new RegExp(`domain name "web-1" is also used on another host by [^:]*${path}.*a domain whose host changes is moved there by name.*give each domain its own name`);
+      expect(problemsOf(stack, one)).toEqual([expect.stringMatching(dup), expect.stringMatching(clash("s/web-1-b"))]);
+      expect(problemsOf(stack, two)).toEqual([expect.stringMatching(dup), expect.stringMatching(clash("s/web-1-b"))]);
+      expect(problemsOf(stack, elsewhere)).toEqual([expect.stringMatching(clash("s/web-1, s/web_1"))]);
     });
 
     it("reports a value that is a Terraform token instead of a literal", () => {
