@@ -101,15 +101,14 @@ export function migrationJobScript(name: string, hop: MigrationHop, timeoutSec: 
     `  printf '%s' ${shellQuote(knownHostsContent(hop))} >${shellQuote(p.knownHosts)} && chmod 0600 ${shellQuote(p.knownHosts)} || exit 1`,
     `  setsid sh -c ${shellQuote(job)} </dev/null >/dev/null 2>&1 &`,
     `  echo $! >${shellQuote(p.pid)}`,
-    // Our own child: wait for it without polling (a poll would add up to a second to every move).
-    "  wait $! 2>/dev/null",
     "fi",
+    // Polled every 0.2 s: a one-second poll would add half a second to every move on average.
     "i=0",
     `while [ ! -f ${shellQuote(p.rc)} ]; do`,
-    `  i=$((i+1)); if [ $i -gt ${timeoutSec} ]; then echo '@@cdktf-xen-migrate rc=timeout'; exit 0; fi`,
+    `  i=$((i+1)); if [ $i -gt ${timeoutSec * 5} ]; then echo '@@cdktf-xen-migrate rc=timeout'; exit 0; fi`,
     // A job killed before it wrote its status (OOM, by hand) will never write it.
     `  if ! kill -0 "$(cat ${shellQuote(p.pid)} 2>/dev/null)" 2>/dev/null && [ ! -f ${shellQuote(p.rc)} ]; then cat ${shellQuote(p.log)} >&2 2>/dev/null; echo '@@cdktf-xen-migrate rc=died'; exit 0; fi`,
-    "  sleep 1",
+    "  sleep 0.2",
     "done",
     `cat ${shellQuote(p.log)} >&2`,
     `echo "@@cdktf-xen-migrate rc=$(cat ${shellQuote(p.rc)})"`,
