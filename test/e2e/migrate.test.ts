@@ -119,6 +119,31 @@ describe.skipIf(lab === undefined)("moving domains between the two lab hosts", (
     return run;
   };
 
+  /** Creates `decl` (on xenA) as stack `stack`; returns its domid there. */
+  const createOnA = async (stack: string, decl: MoveDomainDecl): Promise<number> => {
+    const created = await apply(stack, [decl]);
+    expect(created.run.code, created.run.output).toBe(0);
+    return (await guests(a)).get(decl.name)!.domid;
+  };
+
+  /**
+   * Declares `decl` on xenB and checks that `cdktf-xen plan` and `terraform apply` both refuse
+   * the move with `says`, and that nothing happened: same domid on xenA, nothing on xenB.
+   */
+  const expectRefusedMove = async (label: string, stack: string, decl: MoveDomainDecl, domid: number, says: readonly RegExp[]): Promise<void> => {
+    const dir = synthTwo({ a, b }, outdir, stack, [{ ...decl, host: "xenB" }]);
+    const plan = await cli(dir, "plan", ".");
+    expect(plan.code).toBe(2);
+    expect(plan.output).toMatch(says[0]!);
+    const refused = await applyWithAgent(agent, dir);
+    showError(label, refused.output);
+    expect(refused.code).not.toBe(0);
+    for (const pattern of says) expect(refused.output).toMatch(pattern);
+    expect((await guests(a)).get(decl.name)?.domid).toBe(domid);
+    const onB = await guests(b);
+    expect(onB.has(decl.name) || onB.has(`${decl.name}--incoming`)).toBe(false);
+  };
+
   const roundTrip = async (parallelism: number): Promise<string[]> => {
     const name = `mv-p${parallelism}`;
     const stack = `move-p${parallelism}`;
@@ -224,30 +249,15 @@ describe.skipIf(lab === undefined)("moving domains between the two lab hosts", (
     const stack = "move-bridge";
     await dom0(a, "ip link add xenbr7 type bridge 2>/dev/null; ip link set xenbr7 up");
     const decl: MoveDomainDecl = { name, host: "xenA", bridge: "xenbr7", disks: [{ id: "root", pool: "shared", sizeMiB: 16 }] };
-    const created = await apply(stack, [decl]);
-    expect(created.run.code, created.run.output).toBe(0);
-    const domid = (await guests(a)).get(name)!.domid;
-    const dir = synthTwo({ a, b }, outdir, stack, [{ ...decl, host: "xenB" }]);
-    const plan = await cli(dir, "plan", ".");
-    expect(plan.code).toBe(2);
-    expect(plan.output).toMatch(/xenbr7/);
-    const refused = await applyWithAgent(agent, dir);
-    showError("4. target without the bridge", refused.output);
-    expect(refused.code).not.toBe(0);
-    expect(refused.output).toMatch(/xenbr7/);
-    expect(refused.output).toMatch(/nothing was changed/);
-    expect((await guests(a)).get(name)?.domid).toBe(domid);
-    const onB = await guests(b);
-    expect(onB.has(name) || onB.has(`${name}--incoming`)).toBe(false);
+    const domid = await createOnA(stack, decl);
+    await expectRefusedMove("4. target without the bridge", stack, decl, domid, [/xenbr7/, /nothing was changed/]);
   }, STEP);
 
   it("5. GIVEN the migration network to xenB down WHEN a move runs THEN it fails clearly and the domain still runs on xenA; with the network back the next apply completes", async () => {
     const name = "mv-un";
     const stack = "move-unreachable";
     const decl: MoveDomainDecl = { name, host: "xenA", disks: [{ id: "root", pool: "shared", sizeMiB: 16 }] };
-    const created = await apply(stack, [decl]);
-    expect(created.run.code, created.run.output).toBe(0);
-    const domid = (await guests(a)).get(name)!.domid;
+    const domid = await createOnA(stack, decl);
     // Drop SSH (and only SSH: the NFS pool keeps working) arriving on xenB's migration bridge.
     await dom0(b, `tc qdisc add dev ${b.migrationBridge} ingress && tc filter add dev ${b.migrationBridge} parent ffff: protocol ip u32 match ip dport 22 0xffff action drop`);
     let failed;
@@ -272,8 +282,7 @@ describe.skipIf(lab === undefined)("moving domains between the two lab hosts", (
     const name = "mv-kill";
     const stack = "move-kill";
     const decl: MoveDomainDecl = { name, host: "xenA", disks: [{ id: "root", pool: "shared", sizeMiB: 16 }] };
-    const created = await apply(stack, [decl]);
-    expect(created.run.code, created.run.output).toBe(0);
+    await createOnA(stack, decl);
     await uptimeAfter(a, `${CONSOLE_DIR}/guest-${name}.log`, -1);
     const uptimeBefore = (await lastUptime(a, `${CONSOLE_DIR}/guest-${name}.log`))!;
     const dir = synthTwo({ a, b }, outdir, stack, [{ ...decl, host: "xenB" }]);
@@ -303,19 +312,7 @@ describe.skipIf(lab === undefined)("moving domains between the two lab hosts", (
     const name = "mv-pv";
     const stack = "move-pv";
     const decl: MoveDomainDecl = { name, host: "xenA", type: "pv", disks: [{ id: "root", pool: "shared", sizeMiB: 16 }] };
-    const created = await apply(stack, [decl]);
-    expect(created.run.code, created.run.output).toBe(0);
-    const domid = (await guests(a)).get(name)!.domid;
-    const dir = synthTwo({ a, b }, outdir, stack, [{ ...decl, host: "xenB" }]);
-    const plan = await cli(dir, "plan", ".");
-    expect(plan.code).toBe(2);
-    expect(plan.output).toMatch(/shadow paging/);
-    const refused = await applyWithAgent(agent, dir);
-    showError("6. PV domain", refused.output);
-    expect(refused.code).not.toBe(0);
-    expect(refused.output).toMatch(/cannot migrate PV/);
-    expect(refused.output).toMatch(/PVH/);
-    expect((await guests(a)).get(name)?.domid).toBe(domid);
-    expect((await guests(b)).has(name)).toBe(false);
+    const domid = await createOnA(stack, decl);
+    await expectRefusedMove("6. PV domain", stack, decl, domid, [/shadow paging/, /cannot migrate PV/, /PVH/]);
   }, STEP);
 });
