@@ -252,11 +252,10 @@ async function settleEarlierJob(request: MoveRequest, options: MoveOptions): Pro
   const p = migrationJobPaths(request.domain);
   const limit = options.migrateTimeoutSec ?? 1800;
   const script = [
-    `i=0; while [ -f ${shellQuote(p.pid)} ] && [ ! -f ${shellQuote(p.rc)} ] && kill -0 "$(cat ${shellQuote(p.pid)})" 2>/dev/null; do`,
-    `  [ $i = 0 ] && echo 'waiting for the migration of ${request.domain} an earlier run started' >&2`,
-    `  i=$((i+1)); [ $i -gt ${limit} ] && exit 3; sleep 1`,
-    "done",
-    "exit 0",
+    `mkdir -p ${shellQuote(p.dir)} || exit 1`,
+    `flock -n ${shellQuote(p.lock)} true 2>/dev/null && exit 0`,
+    `echo 'waiting for the migration of ${request.domain} an earlier run started' >&2`,
+    `flock -w ${limit} ${shellQuote(p.lock)} true || exit 3`,
   ].join("\n");
   await run(request.source, `sh -c ${shellQuote(script)}`, "wait for an earlier migration", request.domain, limit + 60);
 }

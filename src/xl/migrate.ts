@@ -37,12 +37,14 @@ export interface MigrationJobPaths {
   readonly rc: string;
   readonly log: string;
   readonly knownHosts: string;
+  /** Held by the running job (flock): free means no migration of this domain is running. */
+  readonly lock: string;
 }
 
 export function migrationJobPaths(name: string): MigrationJobPaths {
   checkDomainName(name);
   const base = `${MIGRATION_RUN_DIR}/${name}`;
-  return { dir: MIGRATION_RUN_DIR, pid: `${base}.pid`, rc: `${base}.rc`, log: `${base}.log`, knownHosts: `${base}.known_hosts` };
+  return { dir: MIGRATION_RUN_DIR, pid: `${base}.pid`, rc: `${base}.rc`, log: `${base}.log`, knownHosts: `${base}.known_hosts`, lock: `${base}.lock` };
 }
 
 /** The known_hosts file of a job: the target's key under {@link TARGET_KEY_ALIAS}, nothing else. */
@@ -84,34 +86,36 @@ export function hopSshArgv(hop: MigrationHop, knownHostsPath: string): string[] 
  * of its own session (setsid): if cdktf-xen's connection dies — the CLI killed, the network
  * gone — the migration carries on and finishes or fails by Xen's rules, and a re-run finds its
  * exit status instead of a half-done move. The script then waits for the job and prints the
- * exit status as `@@cdktf-xen-migrate rc=N`. A job of an earlier run still going is waited for,
- * not started twice.
+ * exit status as `@@cdktf-xen-migrate rc=N`. A job of an earlier run still going (its lock file
+ * held) is waited for, not started twice.
  */
 export function migrationJobScript(name: string, hop: MigrationHop, timeoutSec: number): string {
   const p = migrationJobPaths(name);
   const ssh = shellCommand(hopSshArgv(hop, p.knownHosts));
   const migrate = shellCommand(["xl", "migrate", "-s", ssh, name, hop.address]);
   const job = `${migrate} >${shellQuote(p.log)} 2>&1; echo $? >${shellQuote(`${p.rc}.tmp`)}; mv -f ${shellQuote(`${p.rc}.tmp`)} ${shellQuote(p.rc)}`;
+  const lock = shellQuote(p.lock);
+  const rc = shellQuote(p.rc);
   return [
     `mkdir -p ${shellQuote(p.dir)} && chmod 0700 ${shellQuote(p.dir)} || exit 1`,
-    `if [ -f ${shellQuote(p.pid)} ] && kill -0 "$(cat ${shellQuote(p.pid)})" 2>/dev/null && [ ! -f ${shellQuote(p.rc)} ]; then`,
+    // The job holds its lock file while it lives: a held lock is a migration still running.
+    `if ! flock -n ${lock} true 2>/dev/null; then`,
     `  echo 'an earlier migration of ${name} is still running: waiting for it' >&2`,
     "else",
-    `  rm -f ${shellQuote(p.rc)} ${shellQuote(p.log)}`,
+    `  rm -f ${rc} ${shellQuote(p.log)}`,
     `  printf '%s' ${shellQuote(knownHostsContent(hop))} >${shellQuote(p.knownHosts)} && chmod 0600 ${shellQuote(p.knownHosts)} || exit 1`,
-    `  setsid sh -c ${shellQuote(job)} </dev/null >/dev/null 2>&1 &`,
+    `  setsid flock -x ${lock} sh -c ${shellQuote(job)} </dev/null >/dev/null 2>&1 &`,
     `  echo $! >${shellQuote(p.pid)}`,
+    // Until the job has its lock (or is already done): then one blocking flock waits for it.
+    "  i=0",
+    `  while flock -n ${lock} true 2>/dev/null && [ ! -f ${rc} ]; do i=$((i+1)); [ $i -gt 200 ] && break; sleep 0.05; done`,
     "fi",
-    // Polled every 0.2 s: a one-second poll would add half a second to every move on average.
-    "i=0",
-    `while [ ! -f ${shellQuote(p.rc)} ]; do`,
-    `  i=$((i+1)); if [ $i -gt ${timeoutSec * 5} ]; then echo '@@cdktf-xen-migrate rc=timeout'; exit 0; fi`,
-    // A job killed before it wrote its status (OOM, by hand) will never write it.
-    `  if ! kill -0 "$(cat ${shellQuote(p.pid)} 2>/dev/null)" 2>/dev/null && [ ! -f ${shellQuote(p.rc)} ]; then cat ${shellQuote(p.log)} >&2 2>/dev/null; echo '@@cdktf-xen-migrate rc=died'; exit 0; fi`,
-    "  sleep 0.2",
-    "done",
-    `cat ${shellQuote(p.log)} >&2`,
-    `echo "@@cdktf-xen-migrate rc=$(cat ${shellQuote(p.rc)})"`,
+    // One process blocked on the lock, not a poll: under TCG every fork on dom0 slows the
+    // migration it waits for. The lock is released when the job ends, however it ends.
+    `if ! flock -w ${timeoutSec} ${lock} true; then echo '@@cdktf-xen-migrate rc=timeout'; exit 0; fi`,
+    `cat ${shellQuote(p.log)} >&2 2>/dev/null`,
+    // A job killed before it wrote its status (OOM, by hand) released the lock without one.
+    `if [ -f ${rc} ]; then echo "@@cdktf-xen-migrate rc=$(cat ${rc})"; else echo '@@cdktf-xen-migrate rc=died'; fi`,
   ].join("\n");
 }
 

@@ -195,7 +195,7 @@ afterEach(async () => {
         // gone meanwhile
       }
     }
-    for (const f of [p.pid, p.rc, `${p.rc}.tmp`, p.log, p.knownHosts]) rmSync(f, { force: true });
+    for (const f of [p.pid, p.rc, `${p.rc}.tmp`, p.log, p.knownHosts, p.lock]) rmSync(f, { force: true });
   }
 });
 

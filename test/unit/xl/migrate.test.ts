@@ -52,13 +52,14 @@ function flagValue(argv: readonly string[], flag: string): string | undefined {
 const KNOWN_HOSTS = migrationJobPaths("web-1").knownHosts;
 
 describe("migrationJobPaths", () => {
-  it("GIVEN a domain name THEN the pid, rc, log and known_hosts files are NAME.* in /run/cdktf-xen/migrate", () => {
+  it("GIVEN a domain name THEN the pid, rc, log, known_hosts and lock files are NAME.* in /run/cdktf-xen/migrate", () => {
     expect(migrationJobPaths("web-1")).toEqual({
       dir: "/run/cdktf-xen/migrate",
       pid: "/run/cdktf-xen/migrate/web-1.pid",
       rc: "/run/cdktf-xen/migrate/web-1.rc",
       log: "/run/cdktf-xen/migrate/web-1.log",
       knownHosts: "/run/cdktf-xen/migrate/web-1.known_hosts",
+      lock: "/run/cdktf-xen/migrate/web-1.lock",
     });
     expect(MIGRATION_RUN_DIR).toBe("/run/cdktf-xen/migrate");
   });
