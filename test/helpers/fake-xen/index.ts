@@ -33,7 +33,7 @@ export const FAKE_VG = "cdktfxenfakevg";
 export const FAKE_TOOLS = ["xl", "lvs", "lvcreate", "lvextend", "lvremove", "vgs"] as const;
 
 /** Lock files cdktf-xen itself leaves in /run/cdktf-xen; anything else there means someone else uses it. */
-const OWN_RUN_FILES = new Set(["lock", "lock.holder", "exec.lock"]);
+const OWN_RUN_FILES = new Set(["lock", "lock.holder", "exec.lock", "migrate"]);
 
 /** Settings of the fake host. */
 export interface FakeHostOptions {
@@ -420,7 +420,7 @@ export class FakeXen {
     for (const p of [...this.#created].sort((a, b) => b.length - a.length)) {
       try {
         if (p === RUN_DIR) {
-          for (const f of OWN_RUN_FILES) rmSync(join(p, f), { force: true });
+          for (const f of OWN_RUN_FILES) rmSync(join(p, f), { force: true, recursive: true });
         }
         if (existsSync(p) && statSync(p).isDirectory()) rmdirSync(p);
       } catch {
