@@ -160,26 +160,31 @@ lab_pid_running() {
   [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
 }
 
+# True once PID $1 is gone, waiting at most $2 half-seconds.
+lab_pid_gone_within() {
+  local pid=$1 i
+  for i in $(seq 1 "$2"); do
+    lab_pid_running "$pid" || return 0
+    sleep 0.5
+  done
+  return 1
+}
+
+# Stops the QEMU with PID $1 (named $2 in messages): SIGTERM, then SIGKILL after 20 s.
+lab_kill_qemu() {
+  local pid=$1 what=$2
+  log "stopping $what (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  lab_pid_gone_within "$pid" 40 && return 0
+  log "$what (pid $pid) ignored SIGTERM for 20 s: killing it"
+  kill -KILL "$pid" 2>/dev/null || true
+  lab_pid_gone_within "$pid" 20 && return 0
+  die "$what (pid $pid) is still running after SIGKILL" "look at it: ps -o pid,stat,cmd -p $pid"
+}
+
 # Stops this lab's QEMU by its PID (SIGTERM, then SIGKILL after 20 s) and removes what a start
 # made: state file, pinned known_hosts, overlay and VG disk. The serial log stays for reading.
 # The caller holds $LAB_DIR/.lock.
-# Stops the QEMU with PID $1 (named $2 in messages): SIGTERM, then SIGKILL after 20 s.
-lab_kill_qemu() {
-  local pid=$1 what=$2 i
-  log "stopping $what (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 40); do
-    lab_pid_running "$pid" || return 0
-    sleep 0.5
-  done
-  log "$what (pid $pid) ignored SIGTERM for 20 s: killing it"
-  kill -KILL "$pid" 2>/dev/null || true
-  for i in $(seq 1 20); do
-    lab_pid_running "$pid" || return 0
-    sleep 0.5
-  done
-  die "$what (pid $pid) is still running after SIGKILL" "look at it: ps -o pid,stat,cmd -p $pid"
-}
 
 lab_stop() {
   local pid

@@ -146,6 +146,51 @@ const Phase = {
 type Phase = (typeof Phase)[keyof typeof Phase];
 const PHASE_COUNT = Phase.Report + 1;
 
+/**
+ * The phase of an action: where it goes in a plan's order (see the module comment). The one
+ * place that says it: diffHost files every action by it, and diffFleet places moves by it.
+ */
+export function actionPhase(a: Action): Phase {
+  switch (a.kind) {
+    case "create-volume":
+    case "grow-volume":
+      return Phase.Volume;
+    case "write-config":
+      return Phase.Config;
+    case "mem-set":
+      return a.new < a.old ? Phase.MemoryDown : Phase.MemoryUp;
+    case "create-domain":
+    case "move-domain":
+      return Phase.Create;
+    case "block-detach":
+    case "network-detach":
+    case "vcpu-set":
+    case "vcpu-pin":
+    case "sched-credit2":
+    case "block-attach":
+    case "network-attach":
+      return Phase.Live;
+    case "restart-domain":
+      return Phase.Restart;
+    case "link-autostart":
+    case "unlink-autostart":
+      return Phase.Autostart;
+    case "pending-restart":
+      return Phase.Pending;
+    case "refuse-volume-shrink":
+    case "refuse-volume-resize-in-use":
+    case "refuse-name-conflict":
+    case "refuse-missing-bridge":
+    case "refuse-scheduler":
+    case "refuse-move":
+      return Phase.Refused;
+    case "report-unmanaged-domain":
+    case "report-undeclared-domain":
+    case "report-inactive-domain":
+      return Phase.Report;
+  }
+}
+
 interface Bridges {
   /** vifs (by devid) whose bridge dom0 lacks. */
   readonly missing: readonly { readonly devid: number; readonly bridge: string }[];
@@ -214,8 +259,8 @@ class HostDiff {
     return makePlan(this.host, this.phases.flat());
   }
 
-  private add(phase: Phase, action: Action): void {
-    this.phases[phase]!.push(action);
+  private add(action: Action): void {
+    this.phases[actionPhase(action)]!.push(action);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -226,7 +271,7 @@ class HostDiff {
     const ref = { pool: v.pool, name: v.name };
     const found = this.findVolume(v, pool, path);
     if (found === undefined) {
-      this.add(Phase.Volume, {
+      this.add({
         kind: "create-volume",
         class: "create",
         host: this.host,
@@ -248,7 +293,7 @@ class HostDiff {
     if (liveMiB === wantedMiB) return;
     const inUseBy = this.volumeUsers(`${v.pool}/${v.name}`, path, found.path);
     if (liveMiB > wantedMiB) {
-      this.add(Phase.Refused, {
+      this.add({
         kind: "refuse-volume-shrink",
         class: "refused",
         host: this.host,
@@ -262,7 +307,7 @@ class HostDiff {
       return;
     }
     if (v.format === "qcow2" && inUseBy.length > 0) {
-      this.add(Phase.Refused, {
+      this.add({
         kind: "refuse-volume-resize-in-use",
         class: "refused",
         host: this.host,
@@ -276,7 +321,7 @@ class HostDiff {
       });
       return;
     }
-    this.add(Phase.Volume, {
+    this.add({
       kind: "grow-volume",
       class: "live",
       host: this.host,
@@ -325,7 +370,7 @@ class HostDiff {
     const cfg = this.configs.get(d.name);
     const configPath = managedConfigPath(d.name);
     if (ld !== undefined && cfg === undefined) {
-      this.add(Phase.Refused, {
+      this.add({
         kind: "refuse-name-conflict",
         class: "refused",
         host: this.host,
@@ -342,7 +387,7 @@ class HostDiff {
     const rendered = renderXlCfg(d);
     if (cfg === undefined || cfg.content !== rendered) {
       const changed = cfg === undefined ? [] : changedSettings(cfg.content, rendered);
-      this.add(Phase.Config, {
+      this.add({
         kind: "write-config",
         class: cfg === undefined ? "create" : "live",
         host: this.host,
@@ -365,7 +410,7 @@ class HostDiff {
     if (ld === undefined) {
       if (bridges.missing.length > 0) this.refuseBridges(bridges, "create-domain");
       else {
-        this.add(Phase.Create, {
+        this.add({
           kind: "create-domain",
           class: "create",
           host: this.host,
@@ -382,7 +427,7 @@ class HostDiff {
         });
       }
     } else if (!isActiveState(ld.state)) {
-      this.add(Phase.Report, {
+      this.add({
         kind: "report-inactive-domain",
         class: "report",
         host: this.host,
@@ -398,7 +443,7 @@ class HostDiff {
 
     const linked = this.autostart.has(d.name);
     if (d.autostart && !linked) {
-      this.add(Phase.Autostart, {
+      this.add({
         kind: "link-autostart",
         class: "create",
         host: this.host,
@@ -411,7 +456,7 @@ class HostDiff {
         reason: `Link ${autostartLinkPath(d.name)} to ${configPath} so dom0 starts ${d.name} when it boots.`,
       });
     } else if (!d.autostart && linked) {
-      this.add(Phase.Autostart, {
+      this.add({
         kind: "unlink-autostart",
         class: "delete",
         host: this.host,
@@ -437,7 +482,7 @@ class HostDiff {
     const changes = nextBootChanges(d, ld, cfg, rendered);
     const restart = changes.length > 0 && d.updatePolicy === "restart";
     if (restart && bridges.missing.length === 0) {
-      this.add(Phase.Restart, {
+      this.add({
         kind: "restart-domain",
         class: "restart",
         host: this.host,
@@ -451,7 +496,7 @@ class HostDiff {
     }
     if (changes.length > 0) {
       if (restart) this.refuseBridges(bridges, "restart-domain");
-      this.add(Phase.Pending, {
+      this.add({
         kind: "pending-restart",
         class: "pending",
         host: this.host,
@@ -470,7 +515,7 @@ class HostDiff {
 
     if (d.memoryMiB !== ld.targetMemoryMiB && d.memoryMiB <= ld.maxMemoryMiB) {
       const down = d.memoryMiB < ld.targetMemoryMiB;
-      this.add(down ? Phase.MemoryDown : Phase.MemoryUp, {
+      this.add({
         ...base,
         kind: "mem-set",
         class: "live",
@@ -487,7 +532,7 @@ class HostDiff {
     const disks = diskPairs(d, ld);
     for (const { vdev, want, have } of disks) {
       if (have === null || sameDisk(want, have) || !hotpluggableDisk(d, want, have)) continue;
-      this.add(Phase.Live, {
+      this.add({
         ...base,
         kind: "block-detach",
         class: "live",
@@ -507,7 +552,7 @@ class HostDiff {
       if (have === null || sameVif(want, have) || d.type === "hvm") continue;
       // A vif whose new bridge is missing stays as it is: detaching it could not be undone.
       if (want !== null && missing.has(devid)) continue;
-      this.add(Phase.Live, {
+      this.add({
         ...base,
         kind: "network-detach",
         class: "live",
@@ -523,7 +568,7 @@ class HostDiff {
     }
 
     if (d.vcpus !== ld.vcpus && d.vcpus <= ld.maxVcpus) {
-      this.add(Phase.Live, {
+      this.add({
         ...base,
         kind: "vcpu-set",
         class: "live",
@@ -546,7 +591,7 @@ class HostDiff {
       if (have === undefined) continue;
       const want: Affinity = pins.get(vcpu) ?? { hard: "all", soft: "all" };
       if (have.hard === want.hard && have.soft === want.soft) continue;
-      this.add(Phase.Live, {
+      this.add({
         ...base,
         kind: "vcpu-pin",
         class: "live",
@@ -564,7 +609,7 @@ class HostDiff {
     const haveSched = { weight: ld.scheduler.weight, cap: ld.scheduler.cap };
     if (wantSched.weight !== haveSched.weight || wantSched.cap !== haveSched.cap) {
       if (this.info.scheduler === "credit2") {
-        this.add(Phase.Live, {
+        this.add({
           ...base,
           kind: "sched-credit2",
           class: "live",
@@ -574,7 +619,7 @@ class HostDiff {
           reason: `Set the credit2 weight/cap from ${haveSched.weight}/${haveSched.cap} to ${wantSched.weight}/${wantSched.cap}.`,
         });
       } else {
-        this.add(Phase.Refused, {
+        this.add({
           ...base,
           kind: "refuse-scheduler",
           class: "refused",
@@ -590,7 +635,7 @@ class HostDiff {
 
     for (const { vdev, want, have } of disks) {
       if (want === null || (have !== null && sameDisk(want, have)) || !hotpluggableDisk(d, want, have)) continue;
-      this.add(Phase.Live, {
+      this.add({
         ...base,
         kind: "block-attach",
         class: "live",
@@ -607,7 +652,7 @@ class HostDiff {
         this.refuseBridge(devid, want.bridge, ["network-attach"]);
         continue;
       }
-      this.add(Phase.Live, {
+      this.add({
         ...base,
         kind: "network-attach",
         class: "live",
@@ -646,7 +691,7 @@ class HostDiff {
       "network-attach": "the vif is not attached",
     };
     for (const [devid, { bridge, blocks }] of [...this.bridgeRefusals].sort(([a], [b]) => a - b)) {
-      this.add(Phase.Refused, {
+      this.add({
         kind: "refuse-missing-bridge",
         class: "refused",
         host: this.host,
@@ -675,7 +720,7 @@ class HostDiff {
       const cfg = this.configs.get(name);
       if (cfg !== undefined) {
         const linked = this.autostart.has(name) ? ` Its autostart link ${autostartLinkPath(name)} is still there.` : "";
-        this.add(Phase.Report, {
+        this.add({
           kind: "report-undeclared-domain",
           class: "report",
           host: this.host,
@@ -689,7 +734,7 @@ class HostDiff {
             `The diff never removes a domain: its destroy-domain provisioner does, when Terraform destroys it.${linked}`,
         });
       } else if (ld !== undefined) {
-        this.add(Phase.Report, {
+        this.add({
           kind: "report-unmanaged-domain",
           class: "report",
           host: this.host,

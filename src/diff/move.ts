@@ -16,6 +16,7 @@ import type { DiskSpec, DomainSpec, HostSpec, MigrationPolicy, PoolSpec } from "
 import type { LiveDisk, LiveDomain, LiveHost, LiveVolume } from "../xl/live.js";
 import { parseXlCfg } from "../xl/render.js";
 import {
+  actionPhase,
   compareStrings,
   diffHost,
   formatMiB,
@@ -503,52 +504,6 @@ function withoutCreates(actions: readonly Action[], spec: HostSpec, d: DomainSpe
     if (a.kind === "create-volume") return !own.has(`${a.volume.pool}/${a.volume.name}`);
     return isVolumeAction(a) || a.domain !== d.name || !CREATES.has(a.kind);
   });
-}
-
-/**
- * diffHost's phases (see its module comment), for placing new actions without breaking the
- * order: volumes, config files, memory decreases, creates (and moves), live changes, memory
- * increases, restarts, autostart links, pending, refused, reports.
- */
-export function actionPhase(a: Action): number {
-  switch (a.kind) {
-    case "create-volume":
-    case "grow-volume":
-      return 0;
-    case "write-config":
-      return 1;
-    case "mem-set":
-      return a.new < a.old ? 2 : 5;
-    case "create-domain":
-    case "move-domain":
-      return 3;
-    case "block-detach":
-    case "network-detach":
-    case "vcpu-set":
-    case "vcpu-pin":
-    case "sched-credit2":
-    case "block-attach":
-    case "network-attach":
-      return 4;
-    case "restart-domain":
-      return 6;
-    case "link-autostart":
-    case "unlink-autostart":
-      return 7;
-    case "pending-restart":
-      return 8;
-    case "refuse-volume-shrink":
-    case "refuse-volume-resize-in-use":
-    case "refuse-name-conflict":
-    case "refuse-missing-bridge":
-    case "refuse-scheduler":
-    case "refuse-move":
-      return 9;
-    case "report-unmanaged-domain":
-    case "report-undeclared-domain":
-    case "report-inactive-domain":
-      return 10;
-  }
 }
 
 /**

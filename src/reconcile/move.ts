@@ -104,12 +104,17 @@ export class MoveRefusedError extends ReconcileError {
     super(
       target,
       `moving domain ${domain} from ${source} to ${target} is refused; nothing was changed on either host`,
-      refusals.map((r) => r.reason).join(" "),
-      refusals.map((r) => r.fix).join(" "),
+      numbered(refusals.map((r) => r.reason)),
+      numbered(refusals.map((r) => r.fix)),
       `domain ${domain}`,
       "check the move",
     );
   }
+}
+
+/** One item as it is; several as `(1) … (2) …`, so each reason lines up with its fix. */
+function numbered(items: readonly string[]): string {
+  return items.length === 1 ? items[0]! : items.map((t, i) => `(${i + 1}) ${t}`).join(" ");
 }
 
 const INCOMING = "--incoming";
@@ -221,6 +226,7 @@ function findDomain(live: LiveHost, name: string): LiveDomain | undefined {
   return live.domains.find((d) => d.name === name);
 }
 
+/** Anything but a copy on its way out (suspended at the end of a migration, or dying): a crashed copy still counts. */
 function isActive(d: LiveDomain): boolean {
   return d.state !== "shutdown" && d.state !== "dying";
 }
@@ -324,11 +330,6 @@ async function moveCold(request: MoveRequest, move: MoveDomainAction, hop: Migra
   return (Date.now() - started) / 1000;
 }
 
-/** The temporary name a copy is written under: an LV or a file beside the final one. */
-function incomingPath(to: string): string {
-  return `${to}${COPY_SUFFIX}`;
-}
-
 /**
  * Copies one volume source → target into a temporary volume, compares SHA-256 sums of the
  * source and of as many bytes of the copy, then renames the copy into place.
@@ -336,7 +337,8 @@ function incomingPath(to: string): string {
 async function copyVolume(request: MoveRequest, copy: VolumeCopy, hop: MigrationHop, options: MoveOptions, log: Log): Promise<void> {
   const { source, target, domain } = request;
   const pool = copy.pool;
-  const tmp = incomingPath(copy.to);
+  // The copy is written beside its final place (an LV or a file) and renamed once verified.
+  const tmp = `${copy.to}${COPY_SUFFIX}`;
   const sizeOf = (path: string): string => `blockdev --getsize64 ${shellQuote(path)} 2>/dev/null || stat -L -c %s ${shellQuote(path)}`;
   const sourceSize = Number((await run(source, sizeOf(copy.from), "measure the source volume", domain)).trim());
   if (!Number.isFinite(sourceSize) || sourceSize <= 0) {
