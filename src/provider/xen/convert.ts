@@ -1,0 +1,273 @@
+/**
+ * The canonical desired state (model/spec.ts) as `xen_host` attribute values, and back. The
+ * constructs synthesize {@link hostAttributes}; the provider reads a configuration or a state
+ * with {@link hostFromValue} and hands the result to the unchanged diff engine and reconciler.
+ * Pure.
+ */
+import type {
+  BootSpec,
+  DiskSpec,
+  DomainSpec,
+  HostConnection,
+  HostMigration,
+  HostSpec,
+  PinSpec,
+  PoolSpec,
+  VifSpec,
+  VolumeSpec,
+} from "../../model/spec.js";
+import { SPEC_VERSION } from "../../model/spec.js";
+
+/** A JSON-ready attribute object (what cdk.tf.json holds for a `xen_host`). */
+export type Attrs = { [k: string]: unknown };
+
+/** Key of a volume in the `volume` map. */
+export function volumeKey(v: Pick<VolumeSpec, "pool" | "name">): string {
+  return `${v.pool}/${v.name}`;
+}
+
+function bootAttrs(b: BootSpec): Attrs {
+  const none = { kernel: null, ramdisk: null, cmdline: null, bootloader: null, bootloader_args: null, firmware: null, boot_order: null };
+  switch (b.kind) {
+    case "kernel":
+      return { ...none, kernel: b.kernel, ramdisk: b.ramdisk, cmdline: b.cmdline };
+    case "bootloader":
+      return { ...none, bootloader: b.bootloader, bootloader_args: [...b.bootloaderArgs] };
+    case "firmware":
+      return { ...none, firmware: b.firmware, boot_order: b.bootOrder };
+  }
+}
+
+/** The declared attributes of one domain (computed ones left out). */
+export function domainAttributes(d: DomainSpec): Attrs {
+  return {
+    type: d.type,
+    vcpus: d.vcpus,
+    max_vcpus: d.maxVcpus,
+    memory_mib: d.memoryMiB,
+    max_memory_mib: d.maxMemoryMiB,
+    ...bootAttrs(d.boot),
+    disk: d.disks.map((k) => ({ vdev: k.vdev, target: k.target, format: k.format, access: k.access, devtype: k.devtype, volume: k.volume })),
+    vif: d.vifs.map((v) => ({ bridge: v.bridge, mac: v.mac, model: v.model, rate: v.rate })),
+    on_poweroff: d.onPoweroff,
+    on_reboot: d.onReboot,
+    on_crash: d.onCrash,
+    autostart: d.autostart,
+    weight: d.scheduler.weight,
+    cap: d.scheduler.cap,
+    cpupool: d.cpupool,
+    pin: d.pins.map((p) => ({ vcpu: p.vcpu, hard: p.hard, soft: p.soft })),
+    cpuid: d.cpuid,
+    hvm_serial: d.hvm?.serial ?? null,
+    hvm_vnc: d.hvm === null ? null : d.hvm.vnc,
+    update_policy: d.updatePolicy,
+    migration: d.migration,
+  };
+}
+
+function poolAttributes(p: PoolSpec): Attrs {
+  return p.kind === "lvm"
+    ? { kind: "lvm", volume_group: p.volumeGroup, path: null, shared: p.shared }
+    : { kind: "dir", volume_group: null, path: p.path, shared: p.shared };
+}
+
+/** Everything a `xen_host` resource declares. */
+export interface HostDeclaration {
+  readonly spec: HostSpec;
+  readonly connection: HostConnection;
+  readonly migration: HostMigration;
+  /** Domains declared on other hosts of the same program (see the schema). */
+  readonly domainsElsewhere: readonly string[];
+}
+
+/** The configuration of a `xen_host` resource for a declaration. */
+export function hostAttributes(h: HostDeclaration): Attrs {
+  const c = h.connection;
+  return {
+    host_id: h.spec.host,
+    connection: {
+      address: c.address,
+      port: c.port,
+      user: c.user,
+      private_key_path: c.privateKeyPath,
+      passphrase_env: c.passphraseEnv,
+      host_key: c.hostKey,
+      known_hosts_file: c.knownHostsFile,
+    },
+    migration: { address: h.migration.address, port: h.migration.port, identity_file: h.migration.identityFile },
+    pool: Object.fromEntries(h.spec.pools.map((p) => [p.name, poolAttributes(p)])),
+    volume: Object.fromEntries(
+      h.spec.volumes.map((v) => [volumeKey(v), { pool: v.pool, name: v.name, size_mib: v.sizeMiB, format: v.format, retention: v.retention }]),
+    ),
+    domain: Object.fromEntries(h.spec.domains.map((d) => [d.name, domainAttributes(d)])),
+    domains_elsewhere: [...h.domainsElsewhere],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Back: a configuration, plan or state value (known values only) → the declaration.
+
+/** Thrown for a value that does not have the schema's shape (a bug or a hand-edited state). */
+export class HostValueError extends Error {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(`${path}: ${message}`);
+    this.name = "HostValueError";
+  }
+}
+
+type Obj = { readonly [k: string]: unknown };
+
+function obj(v: unknown, path: string): Obj {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) throw new HostValueError(path, "expected an object");
+  return v as Obj;
+}
+function s(o: Obj, k: string, path: string): string {
+  const v = o[k];
+  if (typeof v !== "string") throw new HostValueError(`${path}.${k}`, `expected a string, got ${v === null ? "null" : typeof v}`);
+  return v;
+}
+function sn(o: Obj, k: string, path: string): string | null {
+  const v = o[k];
+  if (v === null || v === undefined) return null;
+  if (typeof v !== "string") throw new HostValueError(`${path}.${k}`, "expected a string or null");
+  return v;
+}
+function n(o: Obj, k: string, path: string): number {
+  const v = o[k];
+  if (typeof v !== "number" || !Number.isFinite(v)) throw new HostValueError(`${path}.${k}`, "expected a number");
+  return v;
+}
+function nn(o: Obj, k: string, path: string): number | null {
+  const v = o[k];
+  if (v === null || v === undefined) return null;
+  if (typeof v !== "number") throw new HostValueError(`${path}.${k}`, "expected a number or null");
+  return v;
+}
+function b(o: Obj, k: string, path: string): boolean {
+  const v = o[k];
+  if (typeof v !== "boolean") throw new HostValueError(`${path}.${k}`, "expected a bool");
+  return v;
+}
+function list(o: Obj, k: string): readonly unknown[] {
+  const v = o[k];
+  return Array.isArray(v) ? v : [];
+}
+function map(o: Obj, k: string): [string, unknown][] {
+  const v = o[k];
+  if (v === null || v === undefined || typeof v !== "object") return [];
+  return Object.entries(v as Obj).sort(([a], [b2]) => (a < b2 ? -1 : a > b2 ? 1 : 0));
+}
+
+function bootFrom(o: Obj, path: string): BootSpec {
+  const kernel = sn(o, "kernel", path);
+  if (kernel !== null) return { kind: "kernel", kernel, ramdisk: sn(o, "ramdisk", path), cmdline: sn(o, "cmdline", path) };
+  const bootloader = sn(o, "bootloader", path);
+  if (bootloader !== null) {
+    return { kind: "bootloader", bootloader, bootloaderArgs: list(o, "bootloader_args").map((a, i) => strItem(a, `${path}.bootloader_args[${i}]`)) };
+  }
+  const firmware = sn(o, "firmware", path);
+  if (firmware !== null) return { kind: "firmware", firmware, bootOrder: sn(o, "boot_order", path) ?? "c" };
+  throw new HostValueError(path, "a domain needs kernel, bootloader or firmware");
+}
+
+function strItem(v: unknown, path: string): string {
+  if (typeof v !== "string") throw new HostValueError(path, "expected a string");
+  return v;
+}
+
+/** One domain's declaration from its map entry. */
+export function domainFromValue(name: string, v: unknown): DomainSpec {
+  const path = `domain["${name}"]`;
+  const o = obj(v, path);
+  const type = s(o, "type", path) as DomainSpec["type"];
+  const disks: DiskSpec[] = list(o, "disk").map((x, i) => {
+    const p = `${path}.disk[${i}]`;
+    const d = obj(x, p);
+    return {
+      vdev: s(d, "vdev", p),
+      target: s(d, "target", p),
+      format: s(d, "format", p) as DiskSpec["format"],
+      access: s(d, "access", p) as DiskSpec["access"],
+      devtype: s(d, "devtype", p) as DiskSpec["devtype"],
+      volume: sn(d, "volume", p),
+    };
+  });
+  const vifs: VifSpec[] = list(o, "vif").map((x, i) => {
+    const p = `${path}.vif[${i}]`;
+    const d = obj(x, p);
+    return { bridge: s(d, "bridge", p), mac: sn(d, "mac", p), model: sn(d, "model", p), rate: sn(d, "rate", p) };
+  });
+  const pins: PinSpec[] = list(o, "pin").map((x, i) => {
+    const p = `${path}.pin[${i}]`;
+    const d = obj(x, p);
+    return { vcpu: n(d, "vcpu", p), hard: s(d, "hard", p), soft: s(d, "soft", p) };
+  });
+  const vnc = o["hvm_vnc"];
+  return {
+    name,
+    type,
+    vcpus: n(o, "vcpus", path),
+    maxVcpus: n(o, "max_vcpus", path),
+    memoryMiB: n(o, "memory_mib", path),
+    maxMemoryMiB: n(o, "max_memory_mib", path),
+    boot: bootFrom(o, path),
+    disks,
+    vifs,
+    onPoweroff: s(o, "on_poweroff", path) as DomainSpec["onPoweroff"],
+    onReboot: s(o, "on_reboot", path) as DomainSpec["onReboot"],
+    onCrash: s(o, "on_crash", path) as DomainSpec["onCrash"],
+    autostart: b(o, "autostart", path),
+    scheduler: { weight: n(o, "weight", path), cap: n(o, "cap", path) },
+    cpupool: sn(o, "cpupool", path),
+    pins,
+    cpuid: sn(o, "cpuid", path),
+    hvm: type === "hvm" ? { serial: sn(o, "hvm_serial", path), vnc: typeof vnc === "boolean" ? vnc : false } : null,
+    updatePolicy: s(o, "update_policy", path) as DomainSpec["updatePolicy"],
+    migration: s(o, "migration", path) as DomainSpec["migration"],
+  };
+}
+
+/** The declaration a `xen_host` configuration, plan or state holds (every value known). */
+export function hostFromValue(v: unknown): HostDeclaration {
+  const o = obj(v, "xen_host");
+  const c = obj(o["connection"], "connection");
+  const m = o["migration"] === null || o["migration"] === undefined ? {} : obj(o["migration"], "migration");
+  const pools: PoolSpec[] = map(o, "pool").map(([name, x]) => {
+    const p = `pool["${name}"]`;
+    const d = obj(x, p);
+    const kind = s(d, "kind", p);
+    if (kind === "lvm") return { kind: "lvm", name, volumeGroup: s(d, "volume_group", p), shared: b(d, "shared", p) };
+    if (kind === "dir") return { kind: "dir", name, path: s(d, "path", p), shared: b(d, "shared", p) };
+    throw new HostValueError(`${p}.kind`, `expected "lvm" or "dir", got ${JSON.stringify(kind)}`);
+  });
+  const volumes: VolumeSpec[] = map(o, "volume").map(([key, x]) => {
+    const p = `volume["${key}"]`;
+    const d = obj(x, p);
+    return {
+      pool: s(d, "pool", p),
+      name: s(d, "name", p),
+      sizeMiB: n(d, "size_mib", p),
+      format: s(d, "format", p) as VolumeSpec["format"],
+      retention: s(d, "retention", p) as VolumeSpec["retention"],
+    };
+  });
+  const domains = map(o, "domain").map(([name, x]) => domainFromValue(name, x));
+  const hostId = s(o, "host_id", "xen_host");
+  return {
+    spec: { version: SPEC_VERSION, host: hostId, pools, volumes, domains },
+    connection: {
+      address: s(c, "address", "connection"),
+      port: n(c, "port", "connection"),
+      user: s(c, "user", "connection"),
+      privateKeyPath: sn(c, "private_key_path", "connection"),
+      passphraseEnv: sn(c, "passphrase_env", "connection"),
+      hostKey: sn(c, "host_key", "connection"),
+      knownHostsFile: sn(c, "known_hosts_file", "connection"),
+    },
+    migration: { address: sn(m, "address", "migration"), port: nn(m, "port", "migration"), identityFile: sn(m, "identity_file", "migration") },
+    domainsElsewhere: list(o, "domains_elsewhere").map((x, i) => strItem(x, `domains_elsewhere[${i}]`)),
+  };
+}

@@ -1,0 +1,294 @@
+/**
+ * The `xen_host` resource's handlers: refresh reads the host, plan runs the diff engine against
+ * what it read and says what will happen, apply runs the existing reconciler.
+ *
+ * - Refresh ({@link HostResource.read}): the state becomes what the host has (./observe.ts), so
+ *   `terraform plan` shows drift as an attribute diff and an in-sync host plans empty.
+ * - Plan: every change shows as `~ update in-place` of the attributes that change; one that
+ *   only takes effect at the next boot gets a warning naming the domain and attribute, and
+ *   `pending_restart` shows it; refusals (a shrink, a missing bridge, a name taken) are errors
+ *   before anything is applied. Only a different `host_id` (another host) replaces.
+ * - Apply: domains the configuration no longer holds are shut down and removed, then
+ *   `applyHost` brings the host to the declaration; computed attributes are read back.
+ */
+import { DiffInputError } from "../../diff/errors.js";
+import { diffHost } from "../../diff/diff.js";
+import { formatPlan } from "../../diff/format.js";
+import { actionSubject, type Action, type Plan } from "../../diff/plan.js";
+import { applyHost } from "../../reconcile/reconciler.js";
+import { destroyDomain, destroyVolume } from "../../reconcile/destroy.js";
+import { UNKNOWN, type ApplyRequest, type ApplyResponse, type AttributePath, type Diagnostic, type PlanRequest, type PlanResponse, type ReadResponse, type Value } from "../protocol/types.js";
+import { hostFromValue, volumeKey, type HostDeclaration } from "./convert.js";
+import type { HostSessions } from "./host-sessions.js";
+import { computedOf, nextBootAttribute, observeDomain, observeVolume } from "./observe.js";
+import { DOMAIN_COMPUTED } from "./schema.js";
+
+type Obj = { [k: string]: Value };
+
+/** Where progress lines go (stderr: Terraform shows provider logs with TF_LOG). */
+export type ProviderLog = (line: string) => void;
+
+function isObj(v: Value): v is Obj {
+  return v !== null && v !== UNKNOWN && typeof v === "object" && !Array.isArray(v);
+}
+
+/** True when `v` holds an unknown value anywhere. */
+export function hasUnknown(v: Value): boolean {
+  if (v === UNKNOWN) return true;
+  if (Array.isArray(v)) return v.some(hasUnknown);
+  if (isObj(v)) return Object.values(v).some(hasUnknown);
+  return false;
+}
+
+function entries(v: Value | undefined): [string, Obj][] {
+  return isObj(v ?? null) ? Object.entries(v as Obj).filter((e): e is [string, Obj] => isObj(e[1])) : [];
+}
+
+/** The value without the computed attributes of its domains (what the declaration says). */
+function declaredPart(v: Obj): Obj {
+  const domains = Object.fromEntries(
+    entries(v["domain"]).map(([name, d]) => [name, Object.fromEntries(Object.entries(d).filter(([k]) => !(DOMAIN_COMPUTED as readonly string[]).includes(k)))]),
+  );
+  const { id: _id, ...rest } = v;
+  return { ...rest, domain: domains };
+}
+
+const domainPath = (name: string, attribute?: string): AttributePath => (attribute === undefined ? ["domain", { key: name }] : ["domain", { key: name }, attribute]);
+
+/** Error diagnostics for the plan's refusals, at the attribute they are about. */
+function refusals(plan: Plan): Diagnostic[] {
+  return plan.actions.flatMap((a): Diagnostic[] => {
+    if (a.class !== "refused") return [];
+    const attribute: AttributePath =
+      "volume" in a
+        ? ["volume", { key: volumeKey(a.volume) }, "size_mib"]
+        : a.kind === "refuse-missing-bridge"
+          ? ["domain", { key: a.domain }, "vif", { index: a.devid }, "bridge"]
+          : a.kind === "refuse-scheduler"
+            ? domainPath(a.domain, "weight")
+            : domainPath(a.domain);
+    return [{ severity: "error", summary: `${actionSubject(a)}: refused`, detail: `${a.reason}\nFix: ${a.fix}`, attribute }];
+  });
+}
+
+function changed(prior: Obj | undefined, planned: Obj, attribute: string): boolean {
+  return prior === undefined || JSON.stringify(prior[attribute] ?? null) !== JSON.stringify(planned[attribute] ?? null);
+}
+
+/** Warnings for changes that take effect at the next boot, or by a restart in this apply. */
+function bootWarnings(plan: Plan, priorDomains: Map<string, Obj>, plannedDomains: Map<string, Obj>): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const a of plan.actions) {
+    if (a.kind !== "pending-restart" && a.kind !== "restart-domain") continue;
+    const prior = priorDomains.get(a.domain);
+    const planned = plannedDomains.get(a.domain);
+    if (planned === undefined) continue;
+    for (const c of a.changes) {
+      const attribute = nextBootAttribute(c);
+      const top = attribute.replace(/\[.*$/, "");
+      // A pending change this plan does not touch was warned about when it was planned.
+      if (a.kind === "pending-restart" && !changed(prior, planned, top)) continue;
+      out.push({
+        severity: "warning",
+        summary:
+          a.kind === "pending-restart"
+            ? `domain ${a.domain}: ${attribute} takes effect at the next boot`
+            : `domain ${a.domain}: restart to apply ${attribute}`,
+        detail:
+          a.kind === "pending-restart"
+            ? `${c.reason} The running domain keeps its current value; the new one is written to its config file and listed in pending_restart (update_policy "pending"). Restart the domain when convenient, or set updatePolicy RESTART.`
+            : `${c.reason} update_policy "restart": the domain is shut down gracefully (then forced after the timeout) and started again in this apply.`,
+        attribute: domainPath(a.domain, top),
+      });
+    }
+  }
+  return out;
+}
+
+/** Domains and volumes a prior state holds that the new declaration drops. */
+function dropped(prior: HostDeclaration | null, next: HostDeclaration | null): { domains: string[]; volumes: HostDeclaration["spec"]["volumes"] } {
+  if (prior === null) return { domains: [], volumes: [] };
+  const keepDomains = new Set([...(next?.spec.domains.map((d) => d.name) ?? []), ...(next?.domainsElsewhere ?? [])]);
+  const keepVolumes = new Set(next?.spec.volumes.map(volumeKey) ?? []);
+  return {
+    domains: prior.spec.domains.map((d) => d.name).filter((n) => !keepDomains.has(n)),
+    volumes: prior.spec.volumes.filter((v) => !keepVolumes.has(volumeKey(v))),
+  };
+}
+
+function diagnosticOf(e: unknown, summary: string): Diagnostic {
+  if (e instanceof DiffInputError) return { severity: "error", summary: `${summary}: the declaration is invalid`, detail: e.message };
+  return { severity: "error", summary, detail: e instanceof Error ? e.message : String(e) };
+}
+
+/** The handlers of `xen_host`. */
+export class HostResource {
+  constructor(
+    private readonly sessions: HostSessions,
+    private readonly log: ProviderLog = (l) => process.stderr.write(`${l}\n`),
+  ) {}
+
+  async read(state: Value): Promise<ReadResponse> {
+    if (!isObj(state)) return { state };
+    let decl: HostDeclaration;
+    try {
+      decl = hostFromValue(declaredPart(state));
+    } catch (e) {
+      return { state, diagnostics: [diagnosticOf(e, "the stored state of a xen_host cannot be read")] };
+    }
+    try {
+      const { live, addresses } = await this.sessions.read(decl.spec, decl.connection);
+      const plan = diffHost(decl.spec, live);
+      const domain: Obj = {};
+      for (const d of decl.spec.domains) {
+        const o = observeDomain(d, plan, live, addresses);
+        if (o !== null) domain[d.name] = o as Obj;
+      }
+      const volume: Obj = {};
+      for (const v of decl.spec.volumes) {
+        const o = observeVolume(v, plan);
+        if (o !== null) volume[volumeKey(v)] = o as Obj;
+      }
+      return { state: { ...state, domain, volume } };
+    } catch (e) {
+      return { state, diagnostics: [diagnosticOf(e, `reading host ${decl.spec.host} failed`)] };
+    }
+  }
+
+  async plan(req: PlanRequest): Promise<PlanResponse> {
+    const prior = isObj(req.prior) ? req.prior : null;
+    const priorDecl = prior === null ? null : safeDecl(prior);
+    if (!isObj(req.proposed)) {
+      // Destroy: say what goes.
+      const gone = dropped(priorDecl, null);
+      const diagnostics: Diagnostic[] = gone.domains.length === 0 ? [] : [{
+        severity: "warning",
+        summary: `host ${priorDecl?.spec.host ?? "?"}: ${gone.domains.length} domain(s) will be shut down and removed`,
+        detail: `${gone.domains.join(", ")}: graceful xl shutdown, then xl destroy after the timeout; config files and autostart links removed. Volumes are kept unless their retention is "delete".`,
+      }];
+      return { planned: null, diagnostics };
+    }
+    const proposed = req.proposed;
+    const planned: Obj = { ...proposed, id: typeof proposed["host_id"] === "string" ? proposed["host_id"] : UNKNOWN };
+    const requiresReplace: AttributePath[] = prior !== null && prior["host_id"] !== proposed["host_id"] ? [["host_id"]] : [];
+    const declared = declaredPart(proposed);
+    if (hasUnknown(declared)) {
+      // Values known only at apply (a reference to another resource): nothing can be diffed yet.
+      planned["domain"] = Object.fromEntries(
+        entries(proposed["domain"]).map(([name, d]) => [name, { ...d, ...Object.fromEntries(DOMAIN_COMPUTED.map((k) => [k, UNKNOWN])) }]),
+      );
+      return { planned, requiresReplace };
+    }
+    let decl: HostDeclaration;
+    let plan: Plan;
+    try {
+      decl = hostFromValue(declared);
+      const { live } = await this.sessions.read(decl.spec, decl.connection);
+      plan = diffHost(decl.spec, live);
+    } catch (e) {
+      return { planned, requiresReplace, diagnostics: [diagnosticOf(e, `planning host ${String(proposed["host_id"])} failed`)] };
+    }
+    const priorDomains = new Map(entries(prior?.["domain"]));
+    const plannedDomains = new Map<string, Obj>();
+    const byDomain = new Map<string, Action[]>();
+    for (const a of plan.actions) if ("domain" in a) byDomain.set(a.domain, [...(byDomain.get(a.domain) ?? []), a]);
+    for (const [name, d] of entries(proposed["domain"])) {
+      const actions = byDomain.get(name) ?? [];
+      const boots = actions.some((a) => a.kind === "create-domain" || a.kind === "restart-domain");
+      const vifsChange = actions.some((a) => a.kind === "network-attach" || a.kind === "network-detach");
+      const priorD = priorDomains.get(name);
+      const next: Obj = { ...d, pending_restart: computedOf(undefined, plan, name, new Map())["pending_restart"] as Value };
+      const known = priorD !== undefined && !boots;
+      for (const k of ["domid", "uuid", "state"] as const) next[k] = known ? (priorD[k] ?? null) : UNKNOWN;
+      next["mac_addresses"] = known && !vifsChange ? (priorD["mac_addresses"] ?? []) : UNKNOWN;
+      next["ip_addresses"] = known && !vifsChange ? (priorD["ip_addresses"] ?? []) : UNKNOWN;
+      plannedDomains.set(name, next);
+    }
+    planned["domain"] = Object.fromEntries(plannedDomains);
+    const gone = dropped(priorDecl, decl);
+    const diagnostics: Diagnostic[] = [...refusals(plan), ...bootWarnings(plan, priorDomains, plannedDomains)];
+    for (const name of gone.domains) {
+      diagnostics.push({
+        severity: "warning",
+        summary: `domain ${name} will be shut down and removed from host ${decl.spec.host}`,
+        detail: "It is no longer declared: graceful xl shutdown, then xl destroy after the timeout; its config file and autostart link are removed. Its volumes are kept unless their retention is \"delete\".",
+        attribute: domainPath(name),
+      });
+    }
+    return { planned, requiresReplace, diagnostics };
+  }
+
+  async apply(req: ApplyRequest): Promise<ApplyResponse> {
+    const prior = isObj(req.prior) ? req.prior : null;
+    const priorDecl = prior === null ? null : safeDecl(prior);
+    if (!isObj(req.planned)) {
+      if (priorDecl === null) return { state: null };
+      try {
+        await this.removeDropped(priorDecl, null);
+        return { state: null };
+      } catch (e) {
+        return { state: req.prior, diagnostics: [diagnosticOf(e, `destroying host ${priorDecl.spec.host}'s domains failed`)] };
+      }
+    }
+    const planned = req.planned;
+    const decl = hostFromValue(declaredPart(planned));
+    const host = decl.spec.host;
+    try {
+      await this.sessions.exclusive(host, async () => {
+        await this.removeDropped(priorDecl, decl);
+        const transport = this.sessions.transport(host, decl.connection);
+        this.log(`cdktf-xen: reconciling host ${host} (${decl.connection.address}:${String(decl.connection.port)})`);
+        await applyHost(transport, decl.spec, { log: this.log, onPlan: (p) => this.log(formatPlan(p).trimEnd()) });
+        this.sessions.invalidate(host);
+      });
+    } catch (e) {
+      this.sessions.invalidate(host);
+      // The host keeps what was applied; the next refresh reads it and the next apply continues.
+      return { state: prior ?? null, diagnostics: [diagnosticOf(e, `applying host ${host} failed`)] };
+    }
+    let reading;
+    try {
+      reading = await this.sessions.read(decl.spec, decl.connection, true);
+    } catch (e) {
+      return { state: prior ?? null, diagnostics: [diagnosticOf(e, `reading host ${host} after the apply failed`)] };
+    }
+    const after = diffHost(decl.spec, reading.live);
+    const domain: Obj = {};
+    for (const [name, d] of entries(planned["domain"])) {
+      const live = reading.live.domains.find((x) => x.name === name);
+      const computed = computedOf(live, after, name, reading.addresses) as Obj;
+      const next: Obj = { ...d };
+      // Values the plan promised stay as promised (Terraform checks); unknown ones are read.
+      for (const k of DOMAIN_COMPUTED) if (next[k] === UNKNOWN || next[k] === undefined) next[k] = computed[k] ?? null;
+      domain[name] = next;
+    }
+    return { state: { ...planned, id: host, domain } };
+  }
+
+  /** Shuts down and removes dropped domains; deletes dropped volumes whose retention says so. */
+  private async removeDropped(prior: HostDeclaration | null, next: HostDeclaration | null): Promise<void> {
+    if (prior === null) return;
+    const gone = dropped(prior, next);
+    if (gone.domains.length === 0 && gone.volumes.length === 0) return;
+    const transport = this.sessions.transport(prior.spec.host, (next ?? prior).connection);
+    for (const name of gone.domains) {
+      const outcome = await destroyDomain(transport, name, { log: this.log });
+      this.log(`cdktf-xen: domain ${name} on ${prior.spec.host}: ${outcome}`);
+    }
+    for (const v of gone.volumes) {
+      const pool = prior.spec.pools.find((p) => p.name === v.pool);
+      if (pool === undefined) continue;
+      const outcome = await destroyVolume(transport, pool, v, { log: this.log });
+      this.log(`cdktf-xen: volume ${volumeKey(v)} on ${prior.spec.host}: ${outcome}`);
+    }
+    this.sessions.invalidate(prior.spec.host);
+  }
+}
+
+function safeDecl(v: Obj): HostDeclaration | null {
+  try {
+    return hostFromValue(declaredPart(v));
+  } catch {
+    return null;
+  }
+}

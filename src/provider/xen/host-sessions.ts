@@ -1,0 +1,102 @@
+/**
+ * The provider process's hosts: one SSH connection per host for the whole Terraform run however
+ * many calls Terraform makes on it in parallel, one live snapshot per host shared by every call
+ * (refresh and plan of a host read it once), and one apply at a time per host in this process
+ * (the dom0 host lock serializes against every other applier too). Hosts run in parallel.
+ */
+import { canonicalJson } from "../../model/canonical.js";
+import type { HostConnection, HostSpec } from "../../model/spec.js";
+import { readHost } from "../../reconcile/reconciler.js";
+import { ssh2TransportFactory, type TransportFactory } from "../../ssh/pool.js";
+import type { Transport } from "../../ssh/transport.js";
+import type { LiveHost } from "../../xl/live.js";
+import { guestAddressCommand, parseGuestAddresses } from "./guest-addresses.js";
+import type { AddressBook } from "./observe.js";
+
+/** A host as read once in this run. */
+export interface HostReadingCache {
+  readonly live: LiveHost;
+  readonly addresses: AddressBook;
+}
+
+/** Counters for the benchmark and the tests. */
+export interface SessionStats {
+  readonly connections: number;
+  readonly reads: number;
+}
+
+export class HostSessions {
+  readonly #factory: TransportFactory;
+  readonly #transports = new Map<string, Transport>();
+  readonly #reads = new Map<string, Promise<HostReadingCache>>();
+  readonly #locks = new Map<string, Promise<unknown>>();
+  #connections = 0;
+  #readCount = 0;
+
+  /** @param factory makes each host's transport @default ssh2TransportFactory() */
+  constructor(factory: TransportFactory = ssh2TransportFactory()) {
+    this.#factory = factory;
+  }
+
+  /** The host's transport for these connection settings, opened on first use. */
+  transport(hostId: string, connection: HostConnection): Transport {
+    // A changed address in this run (the plan moves the host's connection) is another
+    // connection to the same host, not a conflict.
+    const key = `${hostId}\u0000${canonicalJson(connection)}`;
+    let t = this.#transports.get(key);
+    if (t === undefined) {
+      t = this.#factory.create(hostId, connection);
+      this.#transports.set(key, t);
+      this.#connections++;
+    }
+    return t;
+  }
+
+  /**
+   * The host's live state and guest addresses, read once per run for a given set of pools
+   * (what the snapshot reads depends on them); `fresh` reads again (after an apply).
+   */
+  read(spec: HostSpec, connection: HostConnection, fresh = false): Promise<HostReadingCache> {
+    const key = `${spec.host}\u0000${canonicalJson(connection)}\u0000${canonicalJson(spec.pools)}`;
+    const cached = this.#reads.get(key);
+    if (cached !== undefined && !fresh) return cached;
+    const transport = this.transport(spec.host, connection);
+    const reading = (async (): Promise<HostReadingCache> => {
+      this.#readCount++;
+      const { live } = await readHost(transport, { ...spec, domains: [] });
+      const out = await transport.exec(guestAddressCommand(), { idempotent: true, step: "read guest addresses", timeoutMs: 60_000 });
+      return { live, addresses: parseGuestAddresses(out.code === 0 ? out.stdout : "", live) };
+    })();
+    this.#reads.set(key, reading);
+    // A failed read is not cached: the next call tries again.
+    reading.catch(() => {
+      if (this.#reads.get(key) === reading) this.#reads.delete(key);
+    });
+    return reading;
+  }
+
+  /** Forgets every cached reading of the host (its state changed). */
+  invalidate(hostId: string): void {
+    for (const key of [...this.#reads.keys()]) if (key.startsWith(`${hostId}\u0000`)) this.#reads.delete(key);
+  }
+
+  /** Runs `fn` when no other `exclusive` call on the same host runs in this process. */
+  async exclusive<T>(hostId: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.#locks.get(hostId) ?? Promise.resolve();
+    const run = before.then(fn, fn);
+    this.#locks.set(hostId, run.catch(() => undefined));
+    return run;
+  }
+
+  stats(): SessionStats {
+    return { connections: this.#connections, reads: this.#readCount };
+  }
+
+  /** Closes every connection. */
+  async closeAll(): Promise<void> {
+    const all = [...this.#transports.values()];
+    this.#transports.clear();
+    this.#reads.clear();
+    await Promise.allSettled(all.map((t) => t.close()));
+  }
+}
