@@ -15,6 +15,7 @@ import {
   type VifSpec,
 } from "../model/spec.js";
 import { ProblemLog, Suppressions, reportTokens } from "./analysis.js";
+import { TerraformStack } from "../cdktf.js";
 import { XenConstructError, problem } from "./errors.js";
 import type { XenHost } from "./host.js";
 import { compare } from "./host.js";
@@ -271,13 +272,13 @@ export interface XenDomainProps {
   readonly migration?: MigrationPolicy;
 }
 
-/** The domains of one construct tree by name, so a name clash is found without walking the tree. */
+/** The domains of one stack by name (moves are planned within a stack), so a name clash is found without walking the tree. */
 const domainsByName = new WeakMap<IConstruct, Map<string, XenDomain[]>>();
 
 function domainsNamed(scope: IConstruct, name: string): XenDomain[] {
-  const root = scope.node.root;
-  const byName = domainsByName.get(root) ?? new Map<string, XenDomain[]>();
-  domainsByName.set(root, byName);
+  const stack = TerraformStack.of(scope);
+  const byName = domainsByName.get(stack) ?? new Map<string, XenDomain[]>();
+  domainsByName.set(stack, byName);
   const list = byName.get(name) ?? [];
   byName.set(name, list);
   return list;
@@ -295,7 +296,7 @@ function nameClashes(self: XenDomain, sameName: readonly XenDomain[]): string[] 
   return [
     problem({
       what: `domain name ${JSON.stringify(self.name)} is also used on another host by ${others.map((d) => d.node.path).join(", ")}`,
-      why: "a domain's name identifies it across all hosts: a domain whose host changes is moved there by name, so two of one name would be mistaken for one domain moving",
+      why: "a domain's name identifies it across the hosts of a stack: a domain whose host changes is moved there by name, so two of one name would be mistaken for one domain moving",
       fix: "give each domain its own name (XenDomainProps.name, or a different construct id)",
     }),
   ];
