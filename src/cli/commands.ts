@@ -13,6 +13,20 @@ export function registerCommands(program: Command, setExit: (code: number) => vo
       setExit(await fn(...args));
     };
 
+  const provider = program.command("provider").description("The native Terraform provider for Xen (xen_host resources).");
+  provider
+    .command("install")
+    .description("Put the provider where `terraform init` finds it without a registry (default ~/.terraform.d/plugins).")
+    .option("--dir <plugins-dir>", "another implied local mirror, e.g. terraform.d/plugins in a stack directory")
+    .action(
+      run(async (opts: { dir?: string }) => {
+        const { installProvider } = await import("../provider/xen/install.js");
+        const r = installProvider(opts.dir === undefined ? {} : { pluginsDir: opts.dir });
+        process.stdout.write(`cdktf-xen: provider ${r.changed ? "installed" : "already installed"}: ${r.executable}\n`);
+        return 0;
+      }),
+    );
+
   program
     .command("plan")
     .description("Show what apply would change on every host of a synthesized stack, drift included (exit 0: none, 2: changes, 1: error).")

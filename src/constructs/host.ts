@@ -15,6 +15,8 @@ import {
   ResourceKind,
 } from "./resources.js";
 import type { XenStoragePool } from "./storage-pool.js";
+import { XenHostResource } from "./provider-resources.js";
+import { TerraformStack } from "../cdktf.js";
 import type { IXenVolume, XenVolume } from "./volume.js";
 
 /**
@@ -148,6 +150,15 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * SSH session. Changing how the host is reached (address, port, user, key) updates the
  * resources in place and recreates nothing.
  */
+/** Names of the domains the other hosts of `host`'s stack declare, sorted. */
+function domainsOnOtherHosts(host: XenHost): string[] {
+  const names = new Set<string>();
+  for (const c of TerraformStack.of(host).node.findAll()) {
+    if (c !== host && XenHost.isXenHost(c)) for (const d of c.domains) names.add(d.name);
+  }
+  return [...names].sort();
+}
+
 export class XenHost extends Construct {
   /** Whether `x` is a XenHost. */
   static isXenHost(x: unknown): x is XenHost {
@@ -192,10 +203,10 @@ export class XenHost extends Construct {
     };
     const fromContext: unknown = this.node.tryGetContext(LIFECYCLE_RESOURCE_CONTEXT_KEY);
     const chosen = props.lifecycleResource ?? fromContext ?? LifecycleResource.TERRAFORM_DATA;
-    if (chosen !== LifecycleResource.TERRAFORM_DATA && chosen !== LifecycleResource.NULL_RESOURCE) {
+    if (chosen !== LifecycleResource.TERRAFORM_DATA && chosen !== LifecycleResource.NULL_RESOURCE && chosen !== LifecycleResource.PROVIDER) {
       throw new XenConstructError(this.node.path, {
         what: `lifecycle resource ${JSON.stringify(chosen)} is not one cdktf-xen can use`,
-        fix: `set XenHostProps.lifecycleResource (or the context key ${LIFECYCLE_RESOURCE_CONTEXT_KEY}) to "terraform_data" or "null_resource"`,
+        fix: `set XenHostProps.lifecycleResource (or the context key ${LIFECYCLE_RESOURCE_CONTEXT_KEY}) to "xen_host" (the native provider), "terraform_data" or "null_resource"`,
       });
     }
     this.lifecycleResource = chosen;
@@ -217,8 +228,20 @@ export class XenHost extends Construct {
       ],
     });
 
+    if (this.lifecycleResource === LifecycleResource.PROVIDER) {
+      this.resource = new XenHostResource(this, "host", () => ({
+        spec: this.toSpec(),
+        connection: this.connection,
+        migration: this.migration,
+        domainsElsewhere: domainsOnOtherHosts(this),
+      }));
+    }
+
     this.node.addValidation({ validate: () => [...this.analysis().problems.for(this)] });
   }
+
+  /** The host's `xen_host` resource with the native provider (`LifecycleResource.PROVIDER`), else undefined. */
+  readonly resource: XenHostResource | undefined;
 
   /** The storage pools declared on this host, in declaration order. */
   get pools(): readonly XenStoragePool[] {

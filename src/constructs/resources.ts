@@ -34,10 +34,17 @@ import { escapeTemplate, escapeTemplateDeep } from "./template-escape.js";
  *   without replacing anything.
  * - `null_resource`: for teams whose policy or tooling expects it; needs the
  *   `hashicorp/null` provider (added to the stack automatically).
+ * - `xen_host`: the native provider (no provisioners).
  */
 export const LifecycleResource = {
   TERRAFORM_DATA: "terraform_data",
   NULL_RESOURCE: "null_resource",
+  /**
+   * The native `xen` provider: one `xen_host` resource per host carries every domain and
+   * volume, with honest plans, drift and computed attributes (README, "The native provider").
+   * Installed offline by `npx cdktf-xen provider install`.
+   */
+  PROVIDER: "xen_host",
 } as const;
 /** See {@link LifecycleResource} (the constant). */
 export type LifecycleResource = (typeof LifecycleResource)[keyof typeof LifecycleResource];
@@ -188,15 +195,17 @@ export interface LifecycleResourceOptions {
  * orders its volume before the domain.
  */
 export class LifecycleResourceHandle {
-  /** The Terraform resource. */
-  readonly resource: TerraformResource;
+  /** The Terraform resource; undefined with the native provider, whose `xen_host` carries it all. */
+  readonly resource: TerraformResource | undefined;
   private readonly deps = new Set<TerraformResource>();
 
   constructor(scope: Construct, id: string, options: LifecycleResourceOptions) {
     this.resource =
-      options.type === LifecycleResource.NULL_RESOURCE
-        ? createNullResource(scope, id, options)
-        : createDataResource(scope, id, options);
+      options.type === LifecycleResource.PROVIDER
+        ? undefined
+        : options.type === LifecycleResource.NULL_RESOURCE
+          ? createNullResource(scope, id, options)
+          : createDataResource(scope, id, options);
   }
 
   /**
@@ -204,6 +213,7 @@ export class LifecycleResourceHandle {
    * taken now: a logical id overridden later is not followed.
    */
   dependOn(other: LifecycleResourceHandle): void {
+    if (this.resource === undefined || other.resource === undefined) return;
     if (this.deps.has(other.resource)) return;
     this.deps.add(other.resource);
     const list = this.resource.dependsOn ?? [];

@@ -13,15 +13,12 @@
  */
 import { DiffInputError } from "../../diff/errors.js";
 import { diffHost } from "../../diff/diff.js";
-import { formatPlan } from "../../diff/format.js";
 import { actionSubject, type Action, type Plan } from "../../diff/plan.js";
-import { applyHost } from "../../reconcile/reconciler.js";
-import { destroyDomain, destroyVolume } from "../../reconcile/destroy.js";
-import { UNKNOWN, type ApplyRequest, type ApplyResponse, type AttributePath, type Diagnostic, type PlanRequest, type PlanResponse, type ReadResponse, type Value } from "../protocol/types.js";
+import { UNKNOWN, type ApplyRequest, type ApplyResponse, type ImportResponse, type AttributePath, type Diagnostic, type PlanRequest, type PlanResponse, type ReadResponse, type Value } from "../protocol/types.js";
 import { hostFromValue, volumeKey, type HostDeclaration } from "./convert.js";
-import type { HostSessions } from "./host-sessions.js";
+import type { HostBackend } from "./host-sessions.js";
 import { computedOf, nextBootAttribute, observeDomain, observeVolume } from "./observe.js";
-import { DOMAIN_COMPUTED } from "./schema.js";
+import { DOMAIN_COMPUTED, HOST_RESOURCE_TYPE } from "./schema.js";
 
 type Obj = { [k: string]: Value };
 
@@ -124,7 +121,7 @@ function diagnosticOf(e: unknown, summary: string): Diagnostic {
 /** The handlers of `xen_host`. */
 export class HostResource {
   constructor(
-    private readonly sessions: HostSessions,
+    private readonly sessions: HostBackend,
     private readonly log: ProviderLog = (l) => process.stderr.write(`${l}\n`),
   ) {}
 
@@ -236,9 +233,7 @@ export class HostResource {
     try {
       await this.sessions.exclusive(host, async () => {
         await this.removeDropped(priorDecl, decl);
-        const transport = this.sessions.transport(host, decl.connection);
-        this.log(`cdktf-xen: reconciling host ${host} (${decl.connection.address}:${String(decl.connection.port)})`);
-        await applyHost(transport, decl.spec, { log: this.log, onPlan: (p) => this.log(formatPlan(p).trimEnd()) });
+        await this.sessions.apply(decl.spec, decl.connection, this.log);
         this.sessions.invalidate(host);
       });
     } catch (e) {
@@ -265,20 +260,61 @@ export class HostResource {
     return { state: { ...planned, id: host, domain } };
   }
 
+  /**
+   * `terraform import xen_host.NAME 'HOST_ID;USER@ADDRESS:PORT;HOST_KEY'` (HOST_KEY a pinned
+   * `SHA256:…` fingerprint or a known_hosts path): adopts the host with nothing declared yet;
+   * the next plan lists what the configuration declares, and its apply leaves whatever already
+   * matches on the host untouched.
+   */
+  importHost(id: string): ImportResponse {
+    const m = /^([^;]+);(?:([^@;]+)@)?([^;:@]+|\[[0-9A-Fa-f:.]+\])(?::(\d+))?;(.+)$/.exec(id);
+    if (m === null) {
+      return {
+        resources: [],
+        diagnostics: [{
+          severity: "error",
+          summary: `import id ${JSON.stringify(id)} is not HOST_ID;USER@ADDRESS:PORT;HOST_KEY`,
+          detail: "e.g. terraform import xen_host.xen_a 'fleet/xen-a;root@10.0.0.11:22;SHA256:…' (the host key as ssh-keygen -lf prints it, or a known_hosts path)",
+        }],
+      };
+    }
+    const [, hostId, user, address, port, key] = m as unknown as [string, string, string | undefined, string, string | undefined, string];
+    const pinned = key.startsWith("SHA256:");
+    const state: Obj = {
+      id: hostId,
+      host_id: hostId,
+      connection: {
+        address: address.replace(/^\[|\]$/g, ""),
+        port: port === undefined ? 22 : Number(port),
+        user: user ?? "root",
+        private_key_path: null,
+        passphrase_env: null,
+        host_key: pinned ? key : null,
+        known_hosts_file: pinned ? null : key,
+      },
+      migration: { address: null, port: null, identity_file: null },
+      pool: {},
+      volume: {},
+      domain: {},
+      domains_elsewhere: [],
+    };
+    return { resources: [{ type: HOST_RESOURCE_TYPE, state }] };
+  }
+
   /** Shuts down and removes dropped domains; deletes dropped volumes whose retention says so. */
   private async removeDropped(prior: HostDeclaration | null, next: HostDeclaration | null): Promise<void> {
     if (prior === null) return;
     const gone = dropped(prior, next);
     if (gone.domains.length === 0 && gone.volumes.length === 0) return;
-    const transport = this.sessions.transport(prior.spec.host, (next ?? prior).connection);
+    const connection = (next ?? prior).connection;
     for (const name of gone.domains) {
-      const outcome = await destroyDomain(transport, name, { log: this.log });
+      const outcome = await this.sessions.destroyDomain(prior.spec.host, connection, name, this.log);
       this.log(`cdktf-xen: domain ${name} on ${prior.spec.host}: ${outcome}`);
     }
     for (const v of gone.volumes) {
       const pool = prior.spec.pools.find((p) => p.name === v.pool);
       if (pool === undefined) continue;
-      const outcome = await destroyVolume(transport, pool, v, { log: this.log });
+      const outcome = await this.sessions.destroyVolume(prior.spec.host, connection, pool, v, this.log);
       this.log(`cdktf-xen: volume ${volumeKey(v)} on ${prior.spec.host}: ${outcome}`);
     }
     this.sessions.invalidate(prior.spec.host);

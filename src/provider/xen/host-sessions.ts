@@ -6,7 +6,10 @@
  */
 import { canonicalJson } from "../../model/canonical.js";
 import type { HostConnection, HostSpec } from "../../model/spec.js";
-import { readHost } from "../../reconcile/reconciler.js";
+import { applyHost, readHost, type Log } from "../../reconcile/reconciler.js";
+import { destroyDomain, destroyVolume } from "../../reconcile/destroy.js";
+import { formatPlan } from "../../diff/format.js";
+import type { PoolSpec, VolumeSpec } from "../../model/spec.js";
 import { ssh2TransportFactory, type TransportFactory } from "../../ssh/pool.js";
 import type { Transport } from "../../ssh/transport.js";
 import type { LiveHost } from "../../xl/live.js";
@@ -25,7 +28,22 @@ export interface SessionStats {
   readonly reads: number;
 }
 
-export class HostSessions {
+/**
+ * What the `xen_host` handlers need of the hosts: reads shared per run, the apply, the two
+ * destroys, and per-host mutual exclusion. {@link HostSessions} is the real one (SSH to dom0);
+ * the fleet benchmark plugs in a simulated fleet (named as such there).
+ */
+export interface HostBackend {
+  read(spec: HostSpec, connection: HostConnection, fresh?: boolean): Promise<HostReadingCache>;
+  apply(spec: HostSpec, connection: HostConnection, log: Log): Promise<void>;
+  destroyDomain(hostId: string, connection: HostConnection, name: string, log: Log): Promise<string>;
+  destroyVolume(hostId: string, connection: HostConnection, pool: PoolSpec, volume: VolumeSpec, log: Log): Promise<string>;
+  invalidate(hostId: string): void;
+  exclusive<T>(hostId: string, fn: () => Promise<T>): Promise<T>;
+  closeAll(): Promise<void>;
+}
+
+export class HostSessions implements HostBackend {
   readonly #factory: TransportFactory;
   readonly #transports = new Map<string, Transport>();
   readonly #reads = new Map<string, Promise<HostReadingCache>>();
@@ -73,6 +91,21 @@ export class HostSessions {
       if (this.#reads.get(key) === reading) this.#reads.delete(key);
     });
     return reading;
+  }
+
+  /** Brings the host to `spec` with the reconciler (host lock, one batch, verified). */
+  async apply(spec: HostSpec, connection: HostConnection, log: Log): Promise<void> {
+    const transport = this.transport(spec.host, connection);
+    log(`cdktf-xen: reconciling host ${spec.host} (${connection.address}:${String(connection.port)})`);
+    await applyHost(transport, spec, { log, onPlan: (p) => log(formatPlan(p).trimEnd()) });
+  }
+
+  async destroyDomain(hostId: string, connection: HostConnection, name: string, log: Log): Promise<string> {
+    return destroyDomain(this.transport(hostId, connection), name, { log });
+  }
+
+  async destroyVolume(hostId: string, connection: HostConnection, pool: PoolSpec, volume: VolumeSpec, log: Log): Promise<string> {
+    return destroyVolume(this.transport(hostId, connection), pool, volume, { log });
   }
 
   /** Forgets every cached reading of the host (its state changed). */

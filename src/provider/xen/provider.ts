@@ -4,7 +4,7 @@
  */
 import type { ProviderDefinition, Value } from "../protocol/types.js";
 import { HostResource, type ProviderLog } from "./host-resource.js";
-import { HostSessions } from "./host-sessions.js";
+import { HostSessions, type HostBackend } from "./host-sessions.js";
 import { HOST_RESOURCE_TYPE, HOST_SCHEMA, PROVIDER_SCHEMA } from "./schema.js";
 import type { TransportFactory } from "../../ssh/pool.js";
 
@@ -12,6 +12,8 @@ import type { TransportFactory } from "../../ssh/pool.js";
 export interface XenProviderOptions {
   /** @default - real SSH (ssh2) */
   readonly transports?: TransportFactory;
+  /** Another backend than SSH to dom0 (the fleet benchmark's simulated hosts). @default - HostSessions over `transports` */
+  readonly backend?: HostBackend;
   /** @default - stderr */
   readonly log?: ProviderLog;
 }
@@ -19,7 +21,7 @@ export interface XenProviderOptions {
 /** The provider definition and the sessions it uses (closed by {@link XenProvider.close}). */
 export interface XenProvider {
   readonly definition: ProviderDefinition;
-  readonly sessions: HostSessions;
+  readonly sessions: HostBackend;
   close(): Promise<void>;
 }
 
@@ -28,7 +30,7 @@ function unknownType(type: string): Error {
 }
 
 export function xenProvider(options: XenProviderOptions = {}): XenProvider {
-  const sessions = new HostSessions(options.transports);
+  const sessions = options.backend ?? new HostSessions(options.transports);
   const host = new HostResource(sessions, options.log);
   const definition: ProviderDefinition = {
     providerSchema: PROVIDER_SCHEMA,
@@ -44,6 +46,10 @@ export function xenProvider(options: XenProviderOptions = {}): XenProvider {
     async applyResourceChange(type, req) {
       if (type !== HOST_RESOURCE_TYPE) throw unknownType(type);
       return host.apply(req);
+    },
+    async importResourceState(type, id) {
+      if (type !== HOST_RESOURCE_TYPE) throw unknownType(type);
+      return host.importHost(id);
     },
     async stop() {
       await sessions.closeAll();
