@@ -15,7 +15,7 @@ import {
   type VifSpec,
 } from "../model/spec.js";
 import { ProblemLog, Suppressions, reportTokens } from "./analysis.js";
-import { TerraformStack } from "../cdktf.js";
+import { TerraformStack, Token } from "../cdktf.js";
 import { XenConstructError, problem } from "./errors.js";
 import type { XenHost } from "./host.js";
 import { compare } from "./host.js";
@@ -354,6 +354,48 @@ export class XenDomain extends Construct {
     const sameName = domainsNamed(this, this.name);
     sameName.push(this);
     this.node.addValidation({ validate: () => [...this.host._problemsFor(this), ...nameClashes(this, sameName)] });
+  }
+
+  /**
+   * The IP addresses the host knows for this domain, as a token for outputs and other
+   * resources (a DNS record, an inventory). Native provider only (`LifecycleResource.PROVIDER`).
+   * Filled from a guest agent's xenstore `attr/vif/N/ipv4|ipv6` entries, else dom0's neighbour
+   * table for the vif's MAC (README, "Computed attributes").
+   */
+  get ipAddresses(): string[] {
+    return Token.asList(this.providerAttribute("ip_addresses"));
+  }
+
+  /** The domain's id on its host now (changes at every boot). Native provider only. */
+  get domid(): number {
+    return Token.asNumber(this.providerAttribute("domid"));
+  }
+
+  /** The domain's UUID. Native provider only. */
+  get uuid(): string {
+    return this.providerAttribute("uuid");
+  }
+
+  /** Each vif's MAC address as the host reports it, in vif order. Native provider only. */
+  get macAddresses(): string[] {
+    return Token.asList(this.providerAttribute("mac_addresses"));
+  }
+
+  /** Settings declared but waiting for the domain's next boot. Native provider only. */
+  get pendingRestart(): string[] {
+    return Token.asList(this.providerAttribute("pending_restart"));
+  }
+
+  private providerAttribute(attribute: string): string {
+    const resource = this.host.resource;
+    if (resource === undefined) {
+      throw new XenConstructError(this.node.path, {
+        what: `${attribute} of domain ${this.name} comes back only through the native provider`,
+        why: `host ${this.host.hostId} uses the ${this.host.lifecycleResource} resources, whose provisioners cannot set attributes`,
+        fix: 'set lifecycleResource: LifecycleResource.PROVIDER on the host (or the context key "cdktf-xen:lifecycleResource": "xen_host")',
+      });
+    }
+    return resource.domainAttribute(this.name, attribute);
   }
 
   /** Attaches `volume` as a disk. */

@@ -85,7 +85,7 @@ export function hostAttributes(h: HostDeclaration): Attrs {
   const c = h.connection;
   return {
     host_id: h.spec.host,
-    connection: {
+    ssh: {
       address: c.address,
       port: c.port,
       user: c.user,
@@ -233,7 +233,7 @@ export function domainFromValue(name: string, v: unknown): DomainSpec {
 /** The declaration a `xen_host` configuration, plan or state holds (every value known). */
 export function hostFromValue(v: unknown): HostDeclaration {
   const o = obj(v, "xen_host");
-  const c = obj(o["connection"], "connection");
+  const c = obj(o["ssh"], "ssh");
   const m = o["migration"] === null || o["migration"] === undefined ? {} : obj(o["migration"], "migration");
   const pools: PoolSpec[] = map(o, "pool").map(([name, x]) => {
     const p = `pool["${name}"]`;
@@ -259,13 +259,13 @@ export function hostFromValue(v: unknown): HostDeclaration {
   return {
     spec: { version: SPEC_VERSION, host: hostId, pools, volumes, domains },
     connection: {
-      address: s(c, "address", "connection"),
-      port: n(c, "port", "connection"),
-      user: s(c, "user", "connection"),
-      privateKeyPath: sn(c, "private_key_path", "connection"),
-      passphraseEnv: sn(c, "passphrase_env", "connection"),
-      hostKey: sn(c, "host_key", "connection"),
-      knownHostsFile: sn(c, "known_hosts_file", "connection"),
+      address: s(c, "address", "ssh"),
+      port: n(c, "port", "ssh"),
+      user: s(c, "user", "ssh"),
+      privateKeyPath: sn(c, "private_key_path", "ssh"),
+      passphraseEnv: sn(c, "passphrase_env", "ssh"),
+      hostKey: sn(c, "host_key", "ssh"),
+      knownHostsFile: sn(c, "known_hosts_file", "ssh"),
     },
     migration: { address: sn(m, "address", "migration"), port: nn(m, "port", "migration"), identityFile: sn(m, "identity_file", "migration") },
     domainsElsewhere: list(o, "domains_elsewhere").map((x, i) => strItem(x, `domains_elsewhere[${i}]`)),

@@ -283,7 +283,7 @@ export class HostResource {
     const state: Obj = {
       id: hostId,
       host_id: hostId,
-      connection: {
+      ssh: {
         address: address.replace(/^\[|\]$/g, ""),
         port: port === undefined ? 22 : Number(port),
         user: user ?? "root",

@@ -123,7 +123,8 @@ export const HOST_SCHEMA: Schema = {
   attributes: {
     id: { type: "string", description: "The host id.", computed: true },
     host_id: str("Logical host id (the XenHost construct path); stable across address changes."),
-    connection: { nested: { nesting: "single", attributes: connectionAttributes }, description: "How to reach dom0 over SSH; changes update in place.", required: true },
+    // Not "connection": Terraform reserves that name in resource blocks (provisioner connections).
+    ssh: { nested: { nesting: "single", attributes: connectionAttributes }, description: "How to reach dom0 over SSH; changes update in place.", required: true },
     migration: { nested: { nesting: "single", attributes: migrationAttributes }, description: "How other hosts reach this one for live migration.", optional: true },
     pool: { nested: { nesting: "map", attributes: poolAttributes }, description: "Storage pools, by name.", optional: true },
     volume: { nested: { nesting: "map", attributes: volumeAttributes }, description: "Volumes, by pool/name.", optional: true },
