@@ -16,16 +16,22 @@
  * - The layout is `<dir>/<hostname>/<namespace>/<type>/<version>/<os>_<arch>/` holding an
  *   executable named `terraform-provider-<type>` with any suffix (`_v<version>` by
  *   convention). A shell script launcher is accepted: Terraform only executes it.
- * - `terraform init` copies (for a local directory: symlinks) the unpacked package into
- *   `.terraform/providers/...` and writes `.terraform.lock.hcl` with ONE hash: `h1:` of the
- *   package directory (the launcher's name and bytes), and no `zh:` hashes (those come only
- *   from a registry). The lock pins that directory hash: when the launcher's bytes change (a new
- *   node or entry path), `terraform init` refuses ("the local package … doesn't match any of
- *   the checksums previously recorded") until `terraform init -upgrade` or removing the lock
- *   entry; and `plan` refuses with "the cached package … does not match" until `init` again.
- *   The launcher content depends only on the node and entry paths, so a re-install with the
- *   same paths keeps the lock valid; what the entry .js files contain is NOT hashed (they live
- *   outside the package directory), so rebuilding the provider's JavaScript never trips the lock.
+ * - `terraform init` links `.terraform/providers/<host>/<ns>/<type>/<version>/<os>_<arch>` to
+ *   the mirror's platform directory (a symlink, not a copy) and writes `.terraform.lock.hcl`
+ *   with ONE hash: `h1:` of that package directory (file names and bytes of the launcher), no
+ *   `zh:` hashes (those come only from a registry), and warns that the lock covers only this
+ *   platform.
+ * - The lock pins the launcher's bytes. When they change (another node path or entry path):
+ *   `plan`/`apply` refuse ("the cached package … does not match any of the checksums recorded
+ *   in the dependency lock file"), and `terraform init` refuses too ("the local package …
+ *   doesn't match any of the checksums previously recorded") — even `init -upgrade`, because
+ *   the version is the same. Only removing the provider's block from the lock file (or the
+ *   file) or installing under a new version makes `init` record the new hash.
+ * - The launcher depends only on the node and entry paths, so re-installing with the same paths
+ *   rewrites nothing and keeps the lock valid. The entry's JavaScript is NOT hashed (it lives
+ *   outside the package directory): rebuilding the provider never trips the lock, and nothing
+ *   in the lock guards that code either. A lock file is therefore machine-specific (it hashes
+ *   absolute paths); keep it out of version control for such providers.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
