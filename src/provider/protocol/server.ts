@@ -82,7 +82,8 @@ function fail(message: string): never {
 
 /**
  * Serves `def` to the Terraform that launched this process: prints the handshake on stdout
- * and resolves when Terraform shuts the provider down (then the process exits).
+ * and resolves when Terraform shuts the provider down (GRPCController.Shutdown, SIGTERM, or
+ * the parent gone); the process exits (code 0) 1 s later at the latest.
  */
 export async function serveProvider(def: ProviderDefinition, options: ServeOptions = {}): Promise<void> {
   if (process.env[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
@@ -102,6 +103,8 @@ export async function serveProvider(def: ProviderDefinition, options: ServeOptio
 
   // After the handshake, stdout belongs to go-plugin's stdio stream (as in Go providers).
   const stdioStreams = new Set<grpc.ServerWritableStream<unknown, unknown>>();
+  /** Streams that stay open until shutdown (broker, health watch). */
+  const openStreams = new Set<{ end(): void }>();
   let shuttingDown = false;
   let resolveDone!: () => void;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
@@ -114,12 +117,13 @@ export async function serveProvider(def: ProviderDefinition, options: ServeOptio
     shuttingDown = true;
     log("debug", `shutting down: ${why}`);
     for (const s of stdioStreams) s.end();
+    for (const s of openStreams) s.end();
     server.tryShutdown(() => {
       if (socketDir !== undefined) rmSync(socketDir, { recursive: true, force: true });
       resolveDone();
     });
-    // In-flight calls get a moment; then go (go-plugin's client kills us after 2 s anyway).
-    setTimeout(() => server.forceShutdown(), 1_000).unref();
+    // Go's Shutdown is a hard grpc Stop: the response gets a moment to leave, then we go.
+    setTimeout(() => server.forceShutdown(), 100).unref();
   };
 
   const provider = root.lookupService("tfplugin6.Provider");
@@ -147,15 +151,21 @@ export async function serveProvider(def: ProviderDefinition, options: ServeOptio
   });
   server.addService(methodDefinitions(root.lookupService("plugin.GRPCBroker")), {
     StartStream: (call: grpc.ServerDuplexStream<unknown, unknown>) => {
+      openStreams.add(call);
       call.on("data", () => undefined);
-      call.on("end", () => call.end());
-      call.on("error", () => undefined);
+      call.on("end", () => {
+        openStreams.delete(call);
+        call.end();
+      });
+      call.on("error", () => openStreams.delete(call));
     },
   });
   server.addService(methodDefinitions(root.lookupService("grpc.health.v1.Health")), {
     Check: (_call: unknown, callback: grpc.sendUnaryData<Record<string, unknown>>) => callback(null, { status: 1 }),
     Watch: (call: grpc.ServerWritableStream<unknown, unknown>) => {
       call.write({ status: 1 });
+      openStreams.add(call);
+      call.on("cancelled", () => openStreams.delete(call));
     },
   });
 
@@ -211,6 +221,9 @@ export async function serveProvider(def: ProviderDefinition, options: ServeOptio
 
   await done;
   clearInterval(watch);
+  // Like a Go provider's main returning, the process ends: at once when nothing else is open;
+  // handles the author left open (an SSH connection) get 1 s, then we exit (go-plugin kills at 2 s).
+  setTimeout(() => process.exit(0), 1_000).unref();
 }
 
 function bind(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<number> {
