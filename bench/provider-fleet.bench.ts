@@ -118,7 +118,7 @@ export async function benchProviderFleet(): Promise<string[]> {
         maxHostsPerProcess: Math.max(0, ...s.lines.map((l) => l.hosts)),
         exit: r.exit,
       };
-      if (r.exit !== 0 && r.exit !== 2) lines.push(`  ${label} failed:\n${r.out.slice(-3000)}`);
+      if (r.exit !== 0 && r.exit !== 2) throw new Error(`${label} failed (exit ${String(r.exit)}):\n${r.out.slice(-3000)}`);
       lines.push(
         [
           label.padEnd(32),

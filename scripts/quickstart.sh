@@ -10,7 +10,10 @@ bash scripts/system-deps.sh
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run --silent build
 bash lab/up.sh
-# The provisioners run this checkout's CLI (users get it on PATH from node_modules/.bin).
+# The examples use the native provider: put it where `terraform init` finds it offline.
+node bin/cdktf-xen.js provider install
+# With the provisioner resources ("cdktf-xen:lifecycleResource" context), they run this
+# checkout's CLI (users get it on PATH from node_modules/.bin).
 export CDKTF_XEN_CLI="node $root/bin/cdktf-xen.js"
 cd examples/quickstart
 npx cdktf deploy --auto-approve quickstart

@@ -6,6 +6,8 @@
 import type { Construct } from "constructs";
 import {
   DiskFormat,
+  LIFECYCLE_RESOURCE_CONTEXT_KEY,
+  LifecycleResource,
   DomainType,
   LocalBackend,
   RetentionPolicy,
@@ -30,6 +32,10 @@ export class FleetStack extends TerraformStack {
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
+    // The native provider (`npx cdktf-xen provider install` puts it where terraform init finds
+    // it offline); the context key "cdktf-xen:lifecycleResource" in cdktf.json switches to the
+    // provisioner resources ("terraform_data" or "null_resource").
+    this.node.setContext(LIFECYCLE_RESOURCE_CONTEXT_KEY, this.node.tryGetContext(LIFECYCLE_RESOURCE_CONTEXT_KEY) ?? LifecycleResource.PROVIDER);
     new LocalBackend(this, { path: "terraform.tfstate" });
 
     const hostA = new XenHost(this, "xen-a", {

@@ -9,6 +9,8 @@
 import type { Construct } from "constructs";
 import {
   DomainType,
+  LIFECYCLE_RESOURCE_CONTEXT_KEY,
+  LifecycleResource,
   LocalBackend,
   Size,
   TerraformStack,
@@ -39,6 +41,10 @@ export class QuickstartStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, lab?: LabHost) {
     super(scope, id);
+    // The native provider (`npx cdktf-xen provider install` puts it where terraform init finds
+    // it offline); the context key "cdktf-xen:lifecycleResource" in cdktf.json switches to the
+    // provisioner resources ("terraform_data" or "null_resource").
+    this.node.setContext(LIFECYCLE_RESOURCE_CONTEXT_KEY, this.node.tryGetContext(LIFECYCLE_RESOURCE_CONTEXT_KEY) ?? LifecycleResource.PROVIDER);
     // State next to cdk.tf.json, by a relative path: no absolute path lands in the JSON.
     new LocalBackend(this, { path: "terraform.tfstate" });
 
@@ -52,9 +58,9 @@ export class QuickstartStack extends TerraformStack {
           cpus: lab.cpus,
           memory: Size.mebibytes(lab.memoryMiB),
           dom0Memory: Size.mebibytes(lab.dom0MemoryMiB),
-          // The lab host boots clean every time (`npm run lab:up`): reconcile at every deploy so
-          // the domain is created again even when Terraform's state says nothing changed.
-          reconcileEveryDeploy: true,
+          // The lab host boots clean every time (`npm run lab:up`). The provider sees that at
+          // its refresh; the provisioner resources need a reconcile at every deploy for it.
+          reconcileEveryDeploy: this.node.tryGetContext(LIFECYCLE_RESOURCE_CONTEXT_KEY) !== LifecycleResource.PROVIDER,
         })
       : new XenHost(this, "xen-a", {
           address: PLACEHOLDER_HOST.address,

@@ -7,6 +7,8 @@
  * Like the model's parsers it returns results, not exceptions: a stack it cannot fully read
  * gives the hosts it could read and an issue for each problem, with a path into the JSON.
  */
+import { HOST_RESOURCE_TYPE } from "../provider/xen/schema.js";
+import { HostValueError, hostFromValue } from "../provider/xen/convert.js";
 import { hostSpecHash } from "../model/hash.js";
 import { DEFAULT_HOST_MIGRATION, SPEC_VERSION, type DomainSpec, type HostConnection, type HostMigration, type HostSpec, type PoolSpec, type VolumeSpec } from "../model/spec.js";
 import { canonicalJson } from "../model/canonical.js";
@@ -174,7 +176,7 @@ export function readStack(cdkTfJson: unknown): StackReadResult {
     }
   }
 
-  const out: StackHost[] = [];
+  const out: StackHost[] = readProviderHosts(resources, issue);
   for (const h of [...hosts.values()].sort((a, b) => compare(a.hostId, b.hostId))) {
     const hostDomains = (domains.get(h.hostId) ?? []).sort((a, b) => compare(a.spec.name, b.spec.name));
     const hostIdentities = identities.get(h.hostId) ?? new Map<string, Decoded>();
@@ -224,7 +226,34 @@ export function readStack(cdkTfJson: unknown): StackReadResult {
       resourceAddress: h.d.path.replace(/^resource\./, ""),
     });
   }
-  return { hosts: out, issues };
+  return { hosts: out.sort((a, b) => compare(a.hostId, b.hostId)), issues };
+}
+
+/** The native provider's `xen_host` resources: each holds its host's whole declaration. */
+function readProviderHosts(resources: Record<string, unknown>, issue: (path: string, message: string) => void): StackHost[] {
+  const byName = resources[HOST_RESOURCE_TYPE];
+  if (!isObject(byName)) return [];
+  const out: StackHost[] = [];
+  for (const [name, body] of Object.entries(byName)) {
+    const path = `resource.${HOST_RESOURCE_TYPE}.${name}`;
+    try {
+      const decl = hostFromValue(unescapeTemplateDeep(body));
+      const specHash = hostSpecHash(decl.spec);
+      out.push({
+        hostId: decl.spec.host,
+        connection: decl.connection,
+        migration: decl.migration,
+        spec: decl.spec,
+        specHash,
+        expectedHash: specHash,
+        lifecycleResource: LifecycleResource.PROVIDER,
+        resourceAddress: `${HOST_RESOURCE_TYPE}.${name}`,
+      });
+    } catch (e) {
+      issue(e instanceof HostValueError ? `${path}.${e.path}` : path, `${e instanceof Error ? e.message : String(e)}: synthesize the stack again with cdktf synth`);
+    }
+  }
+  return out;
 }
 
 function decode(type: LifecycleResource, path: string, body: unknown, issue: (path: string, message: string) => void): Decoded | undefined {

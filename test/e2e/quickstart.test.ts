@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { Dom0, e2eLab, ROOT, start } from "./support.js";
+import { CLI, Dom0, e2eLab, ROOT, start } from "./support.js";
 
 const lab = e2eLab();
 const example = join(ROOT, "examples/quickstart");
@@ -14,6 +14,9 @@ describe.skipIf(lab === undefined)("the quickstart through cdktf-cli on the lab 
   afterAll(() => dom0?.close());
 
   it("GIVEN examples/quickstart WHEN `cdktf deploy` runs THEN web-1 runs on the lab host, and `cdktf destroy` removes it", async () => {
+    // As the README's first command does: the provider where `terraform init` finds it offline.
+    const install = await start("node", [CLI, "provider", "install"], ROOT).done;
+    expect(install.code, install.output).toBe(0);
     const deploy = await start("npx", ["cdktf", "deploy", "--auto-approve", "quickstart"], example).done;
     expect(deploy.code, deploy.output).toBe(0);
     const d = await dom0!.domain("web-1");

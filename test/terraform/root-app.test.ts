@@ -1,6 +1,7 @@
 /**
  * The stacks `npx cdktf synth` writes at the repository root, under real Terraform: each one
- * initializes offline (`terraform_data` needs no provider) and validates.
+ * initializes offline (with the native provider installed into the workspace's terraform.d/plugins,
+ * as `cdktf-xen provider install` does) and validates.
  */
 import { execFile } from "node:child_process";
 import { copyFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
@@ -9,6 +10,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { installProvider } from "../../src/provider/xen/install.js";
 import { TerraformWorkspace, terraformGate } from "./support.js";
 
 const run = promisify(execFile);
@@ -31,6 +33,7 @@ describe.skipIf(gate.skip)(`the repository root's stacks under real Terraform${g
 
   it.each(["quickstart", "fleet"])("the root's %s stack initializes without a backend and validates", async (name) => {
     const ws = new TerraformWorkspace();
+    installProvider({ pluginsDir: join(ws.dir, "terraform.d", "plugins"), entry: join(root, "dist", "src", "provider", "main.js") });
     try {
       copyFileSync(join(out, "stacks", name, "cdk.tf.json"), join(ws.dir, "cdk.tf.json"));
       await ws.terraform("init", "-backend=false", "-input=false", "-no-color");

@@ -180,10 +180,31 @@ export class HostResource {
     let plan: Plan;
     try {
       decl = hostFromValue(declared);
+    } catch (e) {
+      return { planned, requiresReplace, diagnostics: [diagnosticOf(e, `planning host ${String(proposed["host_id"])} failed`)] };
+    }
+    try {
       const { live } = await this.sessions.read(decl.spec, decl.connection);
       plan = diffHost(decl.spec, live);
     } catch (e) {
-      return { planned, requiresReplace, diagnostics: [diagnosticOf(e, `planning host ${String(proposed["host_id"])} failed`)] };
+      if (prior !== null || e instanceof DiffInputError) {
+        return { planned, requiresReplace, diagnostics: [diagnosticOf(e, `planning host ${decl.spec.host} failed`)] };
+      }
+      // A host Terraform has not managed yet and cannot reach now (a pull request planned in CI
+      // away from the dom0s, a host still being installed): plan the declaration, say so, and
+      // leave the host's own refusals to the apply, which reads it first.
+      planned["domain"] = Object.fromEntries(
+        entries(proposed["domain"]).map(([name, d]) => [name, { ...d, ...Object.fromEntries(DOMAIN_COMPUTED.map((k) => [k, UNKNOWN])) }]),
+      );
+      return {
+        planned,
+        requiresReplace,
+        diagnostics: [{
+          severity: "warning",
+          summary: `host ${decl.spec.host} could not be read: this plan shows the declaration only`,
+          detail: `${e instanceof Error ? e.message : String(e)}\nThe apply reads the host first and refuses, before changing anything, what cannot be done (a shrink, a missing bridge, a name taken).`,
+        }],
+      };
     }
     const priorDomains = new Map(entries(prior?.["domain"]));
     const plannedDomains = new Map<string, Obj>();
