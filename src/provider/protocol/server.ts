@@ -44,7 +44,8 @@ function stderrLogger(): Logger {
   };
 }
 
-function methodDefinitions(service: protobuf.Service): grpc.ServiceDefinition {
+/** The grpc-js definition of a service of the protocol (also used by tests as a client). */
+export function methodDefinitions(service: protobuf.Service): grpc.ServiceDefinition {
   const root = protocolRoot();
   const def: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   for (const method of service.methodsArray) {
