@@ -6,6 +6,7 @@
  * quotes the value, says what is wrong and what is allowed — ready to show a platform engineer.
  */
 import { invalidName } from "./errors.js";
+import { textProblem } from "./text.js";
 
 /**
  * The longest domain name cdktf-xen accepts.
@@ -193,10 +194,14 @@ export function vdevProblem(vdev: string): string | undefined {
 export const MAX_BRIDGE_NAME_LENGTH = 15;
 
 /**
- * Why `bridge` cannot be a bridge name, or undefined when it can. Linux's rule for an
- * interface name (1–15 characters, no `/`, `:` or whitespace, not `.` or `..`), plus the
- * characters that would break xl.cfg's `vif = ['bridge=…,mac=…']` syntax (`,` `=` quotes and
- * backslash).
+ * Why `bridge` cannot be a bridge name, or undefined when it can: 1–15 characters (Linux's
+ * IFNAMSIZ) of ASCII letters, digits, `_`, `.` and `-`, starting with a letter, digit or `_`.
+ *
+ * Narrower than Linux (which takes anything but `/`, `:`, whitespace and NUL) on purpose: the
+ * name is an argument of dom0 tools (`ip link`, `brctl`, the vif-bridge hotplug script, a shell
+ * script) and an item of xl's comma-split vif spec, so it can hold no option (`-h`), no shell
+ * syntax (`$(id)`, `*`), no `,`/`=` and nothing a tool might re-encode (non-ASCII). This rule is
+ * the one `cdktf synth`, the plan and xl rendering (xl/vif-spec.ts) use.
  */
 export function bridgeProblem(bridge: string): string | undefined {
   const shown = JSON.stringify(bridge);
@@ -205,9 +210,12 @@ export function bridgeProblem(bridge: string): string | undefined {
     return `bridge name ${shown} is ${String(bridge.length)} characters long, above Linux's limit of ${String(MAX_BRIDGE_NAME_LENGTH)}: use the dom0 bridge's real name`;
   }
   if (bridge === "." || bridge === "..") return `bridge name ${shown} is not a valid interface name: use the dom0 bridge's name, e.g. xenbr0`;
-  const bad = [...bridge].find((c) => /[\s/:,='"\\]/.test(c));
-  if (bad !== undefined) {
-    return `bridge name ${shown} contains ${JSON.stringify(bad)}: interface names cannot hold whitespace, '/', ':', and xl.cfg cannot hold ',', '=', quotes or '\\' in a bridge`;
+  const bad = [...new Set([...bridge].filter((c) => !/[A-Za-z0-9_.-]/.test(c)))];
+  if (bad.length > 0) {
+    return `bridge name ${shown} contains ${bad.map((c) => JSON.stringify(c)).join(", ")}: a bridge name is ASCII letters, digits, '_', '.' and '-' (interface names cannot hold whitespace, '/', ':', and xl.cfg cannot hold ',', '=', quotes or '\\' in a bridge)`;
+  }
+  if (!/^[A-Za-z0-9_]/.test(bridge)) {
+    return `bridge name ${shown} starts with ${JSON.stringify(bridge[0])}, which dom0 tools would read as an option or a hidden name: start it with a letter, digit or '_' (e.g. xenbr0)`;
   }
   return undefined;
 }
@@ -227,6 +235,90 @@ export function macProblem(mac: string): string | undefined {
     return `MAC address ${shown} is a multicast address (the first octet is odd): use a unicast one, e.g. 00:16:3e:…`;
   }
   if (/^(?:00:){5}00$/.test(mac)) return `MAC address ${shown} is all zeros: use a real address, e.g. 00:16:3e:…`;
+  return undefined;
+}
+
+/** The longest cpupool name cdktf-xen accepts (Xen keeps it in xenstore; 64 keeps `xl cpupool-list` readable). */
+export const MAX_CPUPOOL_NAME_LENGTH = 64;
+
+/**
+ * Why `name` cannot be a cpupool name, or undefined when it can: 1–64 ASCII letters, digits,
+ * `_`, `.` and `-`, starting with a letter, digit or `_` (Xen's own is `Pool-0`). The name is
+ * an argument of `xl cpupool-*` commands, where a leading `-` is an option (`--ignore-host`).
+ *
+ * @see https://xenbits.xen.org/docs/4.17-testing/man/xl.cfg.5.html (pool)
+ */
+export function cpupoolNameProblem(name: string): string | undefined {
+  const shown = JSON.stringify(name);
+  const allowed = "use ASCII letters, digits, '_', '.' and '-', starting with a letter, digit or '_' (e.g. Pool-0)";
+  if (typeof name !== "string" || name === "") return `cpupool is an empty string: use null for the default pool (Pool-0), or the pool's name`;
+  if (name.length > MAX_CPUPOOL_NAME_LENGTH) {
+    return `cpupool name ${shown} is ${String(name.length)} characters long, above the limit of ${String(MAX_CPUPOOL_NAME_LENGTH)}: shorten it`;
+  }
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name)) {
+    return `cpupool name ${shown} ${describeBadChars(name, /[A-Za-z0-9_.-]/)}, which xl would misread: ${allowed}`;
+  }
+  return undefined;
+}
+
+/**
+ * Why `name` cannot be a storage pool name, or undefined when it can. Disks name volumes as
+ * `pool/volume`, and the name becomes part of file names (captured snapshots), so it follows
+ * the volume rule's characters: `[A-Za-z0-9+_.-]`, not starting with `-`, not `.` or `..`,
+ * at most {@link MAX_VOLUME_NAME_LENGTH} characters.
+ */
+export function storagePoolNameProblem(name: string): string | undefined {
+  const shown = JSON.stringify(name);
+  if (typeof name !== "string" || name === "") return `pool name ${shown} is empty, but disks name volumes as pool/volume: give the pool a name without '/'`;
+  if (name.includes("/")) return `pool name ${shown} contains '/', but disks name volumes as pool/volume: give the pool a name without '/'`;
+  if (name === "." || name === ".." || name.length > MAX_VOLUME_NAME_LENGTH || !/^[A-Za-z0-9+_.][A-Za-z0-9+_.-]*$/.test(name)) {
+    const why = name === "." || name === ".." ? "is a directory name" : name.length > MAX_VOLUME_NAME_LENGTH ? `is ${String(name.length)} characters long, above ${String(MAX_VOLUME_NAME_LENGTH)}` : describeBadChars(name, /[A-Za-z0-9+_.-]/);
+    return `pool name ${shown} ${why}: use letters, digits, '+', '_', '.' and '-', not starting with '-'`;
+  }
+  return undefined;
+}
+
+/** The longest login name cdktf-xen accepts (Linux's useradd limit). */
+export const MAX_LOGIN_NAME_LENGTH = 32;
+
+/**
+ * Why `user` cannot be a dom0 login name, or undefined when it can: 1–32 ASCII letters,
+ * digits, `_`, `.` and `-`, not starting with `-` or `.` (POSIX portable user names). It is an
+ * argument of ssh (`-l USER` on the migration hop, `USER@HOST` in printed fixes).
+ */
+export function loginNameProblem(user: string): string | undefined {
+  if (typeof user === "string" && user.length <= MAX_LOGIN_NAME_LENGTH && /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(user)) return undefined;
+  return `user ${JSON.stringify(user)} is not a valid login name (1–${String(MAX_LOGIN_NAME_LENGTH)} ASCII letters, digits, '_', '.', '-', not starting with '-' or '.'): give the dom0 account to log in as, e.g. "root"`;
+}
+
+/** Why `name` is not a POSIX environment variable name (`[A-Za-z_][A-Za-z0-9_]*`), or undefined. */
+export function envNameProblem(name: string): string | undefined {
+  if (typeof name === "string" && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return undefined;
+  return "is not the name of an environment variable (letters, digits and '_', not starting with a digit)";
+}
+
+/**
+ * Why `path` cannot be a path cdktf-xen is given (a key file or known_hosts file on the machine
+ * running the CLI, an image on dom0), or undefined: not empty, not only spaces, and free of
+ * control characters ({@link textProblem}). `absolute` also asks for a leading `/`.
+ */
+export function pathProblem(path: string, absolute: boolean): string | undefined {
+  if (typeof path !== "string" || path.trim() === "") return "is empty";
+  const text = textProblem(path);
+  if (text !== null) return text.replace(/^it /, "");
+  if (absolute && !path.startsWith("/")) return "is not absolute";
+  return undefined;
+}
+
+/**
+ * Why `path` cannot be a key file on a dom0 for the migration hop (`XenHost.migration.identityFile`),
+ * or undefined: an absolute path ({@link pathProblem}) without whitespace or quotes — it is an
+ * argument of the `ssh -i PATH` that `xl migrate` runs through `sh -c` on the source dom0.
+ */
+export function identityFileProblem(path: string): string | undefined {
+  const p = pathProblem(path, true);
+  if (p !== undefined) return p;
+  if (/[\s'"]/.test(path)) return "holds whitespace or quotes";
   return undefined;
 }
 

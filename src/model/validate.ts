@@ -6,7 +6,20 @@
  * Messages say what is wrong, quote the values, and say how to fix it.
  */
 import { CpuSet } from "./cpuset.js";
-import { bridgeProblem, domainNameProblem, macProblem, vdevProblem, volumeGroupProblem, volumeNameProblem } from "./names.js";
+import { bootOrderProblem, cpuidProblem } from "../xl/cfg-values.js";
+import { diskTargetProblem } from "../xl/disk-spec.js";
+import { nicModelProblem, vifRateProblem } from "../xl/vif-spec.js";
+import {
+  bridgeProblem,
+  cpupoolNameProblem,
+  domainNameProblem,
+  macProblem,
+  storagePoolNameProblem,
+  vdevProblem,
+  volumeGroupProblem,
+  volumeNameProblem,
+} from "./names.js";
+import { textProblem } from "./text.js";
 import {
   DiskFormat,
   DomainType,
@@ -122,9 +135,16 @@ function domainIssues(d: DomainSpec, facts: HostFacts): SpecIssue[] {
   // Boot
   const boot = d.boot;
   if (boot.kind === "kernel") {
-    absolutePath(add, ".boot.kernel", "kernel", boot.kernel);
-    if (boot.ramdisk !== null) absolutePath(add, ".boot.ramdisk", "ramdisk", boot.ramdisk);
+    if (absolutePath(add, ".boot.kernel", "kernel", boot.kernel)) text(add, ".boot.kernel", "kernel path", boot.kernel);
+    if (boot.ramdisk !== null && absolutePath(add, ".boot.ramdisk", "ramdisk", boot.ramdisk)) text(add, ".boot.ramdisk", "ramdisk path", boot.ramdisk);
+    if (boot.cmdline !== null) text(add, ".boot.cmdline", "kernel command line", boot.cmdline);
   } else if (boot.kind === "bootloader") {
+    if (typeof boot.bootloader !== "string" || boot.bootloader.trim() === "") {
+      add(".boot.bootloader", `bootloader ${JSON.stringify(boot.bootloader)} is empty: name the bootloader dom0 runs, e.g. "pygrub"`);
+    } else {
+      text(add, ".boot.bootloader", "bootloader", boot.bootloader);
+    }
+    boot.bootloaderArgs.forEach((arg, i) => text(add, `.boot.bootloaderArgs[${String(i)}]`, "bootloader argument", arg));
     if (typeOk && type !== DomainType.PV) {
       add(
         ".boot.bootloader",
@@ -133,18 +153,16 @@ function domainIssues(d: DomainSpec, facts: HostFacts): SpecIssue[] {
     }
   } else if (typeOk) {
     const known: readonly string[] = isHvm ? HVM_FIRMWARE : PV_FIRMWARE;
-    if (!known.includes(boot.firmware) && !isAbsolute(boot.firmware)) {
+    if (!text(add, ".boot.firmware", "firmware", boot.firmware)) {
+      // Reported: a firmware path with a control character.
+    } else if (!known.includes(boot.firmware) && !isAbsolute(boot.firmware)) {
       add(
         ".boot.firmware",
         `firmware ${JSON.stringify(boot.firmware)} is not one xl knows for ${withArticle(type)} domain: use ${known.join(", ")} or an absolute path to a firmware image`,
       );
     }
-    if (isHvm && !/^[acdn]+$/.test(boot.bootOrder)) {
-      add(
-        ".boot.bootOrder",
-        `boot order ${JSON.stringify(boot.bootOrder)} is not a sequence of HVM boot devices: use letters c (disk), d (cdrom), n (network), a (floppy), e.g. "c" or "dc"`,
-      );
-    }
+    const order = isHvm ? bootOrderProblem(boot.bootOrder) : undefined;
+    if (order !== undefined) add(".boot.bootOrder", order);
     if (!isHvm && boot.bootOrder !== "") {
       add(
         ".boot.bootOrder",
@@ -169,7 +187,10 @@ function domainIssues(d: DomainSpec, facts: HostFacts): SpecIssue[] {
     oneOf(add, `${p}.access`, "disk access", disk.access, { RW: "rw", RO: "ro" });
     const devtypeOk = oneOf(add, `${p}.devtype`, "disk devtype", disk.devtype, { DISK: "disk", CDROM: "cdrom" });
     // An empty cdrom drive (no medium) has an empty target.
-    if (!(disk.devtype === "cdrom" && disk.target === "")) absolutePath(add, `${p}.target`, "disk target", disk.target);
+    if (!(disk.devtype === "cdrom" && disk.target === "") && absolutePath(add, `${p}.target`, "disk target", disk.target)) {
+      const targetProb = diskTargetProblem(disk.target);
+      if (targetProb !== undefined) add(`${p}.target`, targetProb);
+    }
     if (devtypeOk && typeOk && disk.devtype === "cdrom" && !isHvm) {
       add(
         `${p}.devtype`,
@@ -197,6 +218,14 @@ function domainIssues(d: DomainSpec, facts: HostFacts): SpecIssue[] {
       } else {
         macs.set(key, i);
       }
+    }
+    if (vif.model !== null) {
+      const modelProb = nicModelProblem(vif.model);
+      if (modelProb !== undefined) add(`${p}.model`, modelProb);
+    }
+    if (vif.rate !== null) {
+      const rateProb = vifRateProblem(vif.rate);
+      if (rateProb !== undefined) add(`${p}.rate`, rateProb);
     }
     if (vif.model !== null && typeOk && !isHvm) {
       add(
@@ -231,8 +260,20 @@ function domainIssues(d: DomainSpec, facts: HostFacts): SpecIssue[] {
     }
   }
 
-  if (d.cpupool !== null && d.cpupool === "") {
-    add(".cpupool", `cpupool is an empty string: use null for the default pool (Pool-0), or the pool's name`);
+  if (d.cpupool !== null) {
+    const poolProb = cpupoolNameProblem(d.cpupool);
+    if (poolProb !== undefined) add(".cpupool", poolProb);
+  }
+  if (d.cpuid !== null) {
+    const cpuidProb = cpuidProblem(d.cpuid);
+    if (cpuidProb !== undefined) add(".cpuid", cpuidProb);
+  }
+  if (d.hvm !== null && d.hvm.serial !== null) {
+    if (typeof d.hvm.serial !== "string" || d.hvm.serial.trim() === "") {
+      add(".hvm.serial", `serial ${JSON.stringify(d.hvm.serial)} is empty: give a serial device such as "pty", or leave it out`);
+    } else {
+      text(add, ".hvm.serial", "serial", d.hvm.serial);
+    }
   }
 
   // Settings that only some domain types have
@@ -483,12 +524,8 @@ function validatePools(add: (path: string, message: string) => void, pools: read
   const byName = new Map<string, PoolSpec>();
   for (const pool of pools) {
     const p = `pools[${pool.name}]`;
-    if (typeof pool.name !== "string" || pool.name === "" || pool.name.includes("/")) {
-      add(
-        `${p}.name`,
-        `pool name ${JSON.stringify(pool.name)} ${pool.name === "" ? "is empty" : "contains '/'"}, but disks name volumes as pool/volume: give the pool a name without '/'`,
-      );
-    }
+    const nameProb = storagePoolNameProblem(pool.name);
+    if (nameProb !== undefined) add(`${p}.name`, nameProb);
     if (byName.has(pool.name)) {
       add(`${p}.name`, `pool name ${JSON.stringify(pool.name)} is declared twice: give each pool its own name`);
     } else {
@@ -502,6 +539,8 @@ function validatePools(add: (path: string, message: string) => void, pools: read
         `${p}.path`,
         `directory pool path ${JSON.stringify(pool.path)} is not absolute: give the full path on dom0, e.g. /var/lib/xen/images`,
       );
+    } else {
+      text(add, `${p}.path`, "directory pool path", pool.path);
     }
   }
   return byName;
@@ -605,9 +644,19 @@ function isAbsolute(value: unknown): boolean {
   return typeof value === "string" && value.startsWith("/");
 }
 
-function absolutePath(add: (path: string, message: string) => void, path: string, what: string, value: string): void {
-  if (isAbsolute(value)) return;
+/** Reports a path that is not absolute; true when it is. */
+function absolutePath(add: (path: string, message: string) => void, path: string, what: string, value: string): boolean {
+  if (isAbsolute(value)) return true;
   add(path, `${what} path ${JSON.stringify(value)} is not absolute: give the full path on dom0, e.g. /boot/vmlinuz-guest or /dev/vg0/root`);
+  return false;
+}
+
+/** Reports free text with a control character ({@link textProblem}); true when it has none. */
+function text(add: (path: string, message: string) => void, path: string, what: string, value: string): boolean {
+  const problem = typeof value === "string" ? textProblem(value) : "it is not a string";
+  if (problem === null) return true;
+  add(path, `${what} ${JSON.stringify(value)} ${problem.replace(/^it /, "")}: remove that character`);
+  return false;
 }
 
 /** "a PV", "a PVH", "an HVM". */

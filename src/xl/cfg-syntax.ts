@@ -11,32 +11,18 @@
  *
  * @see https://xenbits.xen.org/docs/4.17-testing/man/xl.cfg.5.html#SYNTAX
  */
+import { textProblem } from "../model/text.js";
 import { XlRenderError } from "./errors.js";
 import { type ParseIssue } from "./result.js";
 
 /**
- * Why `value` cannot be an xl.cfg string that cdktf-xen writes, or `null` when it can.
- * Refused: NUL (C strings end there), line breaks and other control characters except tab
- * (libxlu cannot hold a raw newline in a string, and no field we render has a use for
- * control characters), and lone UTF-16 surrogates (they have no UTF-8 encoding).
+ * Why `value` cannot be an xl.cfg string that cdktf-xen writes, or `null` when it can: the
+ * model's one rule for declared text ({@link textProblem}: no NUL, no line break, no other
+ * control character — tab included — and no lone UTF-16 surrogate). libxlu cannot hold a raw
+ * newline in a string, and no field we render has a use for control characters.
  */
 export function xlStringProblem(value: string): string | null {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c === 0) return "it contains a NUL character, which no C string can hold";
-    if (c === 0x0a || c === 0x0d) return "it contains a line break, which an xl.cfg string cannot hold";
-    if ((c < 0x20 && c !== 0x09) || c === 0x7f) {
-      return `it contains the control character U+${c.toString(16).padStart(4, "0").toUpperCase()}`;
-    }
-    if (c >= 0xd800 && c <= 0xdbff) {
-      const next = value.charCodeAt(i + 1);
-      if (!(next >= 0xdc00 && next <= 0xdfff)) return "it contains a lone UTF-16 surrogate (not valid Unicode)";
-      i++;
-    } else if (c >= 0xdc00 && c <= 0xdfff) {
-      return "it contains a lone UTF-16 surrogate (not valid Unicode)";
-    }
-  }
-  return null;
+  return textProblem(value);
 }
 
 /**

@@ -7,6 +7,7 @@
  * @see https://xenbits.xen.org/docs/4.17-testing/misc/xl-disk-configuration.txt
  */
 import type { DiskAccess, DiskFormat } from "../model/spec.js";
+import { vdevProblem } from "../model/names.js";
 import { xlStringProblem } from "./cfg-syntax.js";
 import { XlRenderError } from "./errors.js";
 import { type ParseIssue, type ParseResult, failed, parsed } from "./result.js";
@@ -24,6 +25,26 @@ export interface XlDiskView {
 
 const FORMATS: readonly DiskFormat[] = ["raw", "qcow2", "qcow", "vhd", "qed"];
 
+/** What is wrong with a target path, as a clause after the path ("contains …", "is not absolute"). */
+function diskTargetIssue(target: string): { clause: string; fix: string } | undefined {
+  const problem = typeof target === "string" ? xlStringProblem(target) : "it is not a string";
+  if (problem !== null) return { clause: problem.replace(/^it /, ""), fix: "remove that character from the path" };
+  if (!target.startsWith("/")) return { clause: "is not an absolute path", fix: "give the full path in dom0, e.g. /dev/vg0/web-1-root" };
+  // libxlu strips one trailing comma from target=…, so the path would change.
+  if (target.endsWith(",")) return { clause: "ends with a comma, which xl drops", fix: "rename the volume or file" };
+  return undefined;
+}
+
+/**
+ * Why `target` cannot be a disk's backing path, or undefined: an absolute dom0 path free of
+ * control characters, not ending in `,` (libxlu drops it). The rule synth validation, the plan
+ * and {@link renderDiskSpec} share.
+ */
+export function diskTargetProblem(target: string): string | undefined {
+  const issue = diskTargetIssue(target);
+  return issue === undefined ? undefined : `disk target path ${JSON.stringify(target)} ${issue.clause}: ${issue.fix}`;
+}
+
 /**
  * Renders one disk as `format=raw, vdev=xvda, access=rw, target=/dev/vg0/x` (plus
  * `devtype=cdrom` before `target` for a CD-ROM). The result still has to be quoted for
@@ -34,12 +55,9 @@ const FORMATS: readonly DiskFormat[] = ["raw", "qcow2", "qcow", "vhd", "qed"];
  * @see https://xenbits.xen.org/docs/4.17-testing/misc/xl-disk-configuration.txt
  */
 export function renderDiskSpec(disk: XlDiskView, field: string): string {
-  if (!/^[A-Za-z0-9]+$/.test(disk.vdev)) {
-    throw new XlRenderError(
-      `${field}.vdev`,
-      `"${disk.vdev}" is not a virtual device name (letters and digits only, e.g. xvda)`,
-      "use a name such as xvda, xvdb, hda or sda",
-    );
+  const vdev = vdevProblem(disk.vdev);
+  if (vdev !== undefined) {
+    throw new XlRenderError(`${field}.vdev`, vdev.slice(0, vdev.indexOf(": ")), vdev.slice(vdev.indexOf(": ") + 2));
   }
   if (!FORMATS.includes(disk.format)) {
     throw new XlRenderError(`${field}.format`, `unknown disk format "${disk.format}"`, `use one of ${FORMATS.join(", ")}`);
@@ -54,17 +72,8 @@ export function renderDiskSpec(disk: XlDiskView, field: string): string {
     // libxlu forces readwrite=0 for every CD-ROM, whatever access= says.
     throw new XlRenderError(`${field}.access`, "xl makes every CD-ROM read-only", 'declare access "ro" for a cdrom disk');
   }
-  const problem = xlStringProblem(disk.target);
-  if (problem !== null) {
-    throw new XlRenderError(`${field}.target`, problem, "remove that character from the path");
-  }
-  if (!disk.target.startsWith("/")) {
-    throw new XlRenderError(`${field}.target`, `"${disk.target}" is not an absolute path`, "give the full path in dom0, e.g. /dev/vg0/web-1-root");
-  }
-  if (disk.target.endsWith(",")) {
-    // libxlu strips one trailing comma from target=…, so the path would change.
-    throw new XlRenderError(`${field}.target`, `"${disk.target}" ends with a comma, which xl drops`, "rename the volume or file");
-  }
+  const target = diskTargetIssue(disk.target);
+  if (target !== undefined) throw new XlRenderError(`${field}.target`, `"${disk.target}" ${target.clause}`, target.fix);
   const parts = [`format=${disk.format}`, `vdev=${disk.vdev}`, `access=${disk.access}`];
   if (disk.devtype === "cdrom") parts.push("devtype=cdrom");
   parts.push(`target=${disk.target}`);

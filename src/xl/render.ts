@@ -11,6 +11,7 @@
  */
 import type { BootSpec, DiskSpec, DomainSpec, DomainType, PinSpec, ShutdownAction, VifSpec } from "../model/spec.js";
 import { type XlCfgSettings, type XlCfgValue, parseXlCfgSettings, quoteXlCfgString, xlCfgLong } from "./cfg-syntax.js";
+import { bootOrderProblem, cpuidProblem } from "./cfg-values.js";
 import { canonicalCpuList } from "./cpulist.js";
 import { type XlDiskView, parseDiskSpec, renderDiskSpec } from "./disk-spec.js";
 import { XlRenderError } from "./errors.js";
@@ -197,9 +198,8 @@ function render(spec: DomainSpec): string {
       if (spec.type === "hvm") {
         if (boot.firmware === "") throw new XlRenderError("boot.firmware", "the firmware is empty", 'use "bios", "uefi" or a path');
         set("firmware", q(boot.firmware, "boot.firmware"));
-        if (!/^[acdn]{1,4}$/.test(boot.bootOrder)) {
-          throw new XlRenderError("boot.bootOrder", `"${boot.bootOrder}" is not an HVM boot order`, 'use letters a (floppy), c (disk), d (CD-ROM), n (network), e.g. "dc"');
-        }
+        const order = bootOrderProblem(boot.bootOrder);
+        if (order !== undefined) throw new XlRenderError("boot.bootOrder", order.slice(0, order.indexOf(": ")), order.slice(order.indexOf(": ") + 2));
         set("boot", q(boot.bootOrder, "boot.bootOrder"));
       } else {
         if (boot.firmware !== "pvgrub32" && boot.firmware !== "pvgrub64") {
@@ -257,7 +257,10 @@ function render(spec: DomainSpec): string {
 
   if (spec.cpuid !== null) {
     if (spec.cpuid === "") throw new XlRenderError("cpuid", "the cpuid policy is empty", "use null for no policy");
-    set("cpuid", q(spec.cpuid, "cpuid"));
+    const quoted = q(spec.cpuid, "cpuid");
+    const policy = cpuidProblem(spec.cpuid);
+    if (policy !== undefined) throw new XlRenderError("cpuid", policy.slice(0, policy.indexOf(": ")), policy.slice(policy.indexOf(": ") + 2));
+    set("cpuid", quoted);
   }
 
   if (spec.hvm !== null) {

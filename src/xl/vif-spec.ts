@@ -6,6 +6,7 @@
  * @see https://xenbits.xen.org/docs/4.17-testing/misc/xl-network-configuration.html
  */
 import type { VifSpec } from "../model/spec.js";
+import { bridgeProblem, macProblem } from "../model/names.js";
 import { XlRenderError } from "./errors.js";
 import { type ParseIssue, type ParseResult, failed, parsed } from "./result.js";
 
@@ -70,45 +71,74 @@ export function canonicalVifRate(rate: string): string | null {
   return r === null ? null : formatVifRate(r);
 }
 
-const BRIDGE = /^[A-Za-z0-9_.:-]{1,15}$/;
 const MAC = /^[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}$/;
-const MODEL = /^[A-Za-z0-9_.-]+$/;
+
+/** The rate syntax, quoted in every rate message. */
+export const VIF_RATE_SYNTAX =
+  'write RATE[@INTERVAL] as xl reads it: a whole number without leading zeros, an optional K, M or G (decimal), b (bits) or B (bytes), "/s", and optionally "@" and an interval in s, ms or us (no unit: seconds), e.g. "10Mb/s", "100MB/s@20ms", "10Mb/s@20"';
+
+/**
+ * Why `rate` is not a vif rate cdktf-xen can give xl, or undefined when it is one: the rule
+ * synth validation, the plan and {@link renderVifTokens} share. It is {@link parseVifRate}
+ * (libxlu's grammar, leading zeros refused because xl reads them as octal) plus one refusal
+ * xl does not make: a rate below one byte per interval, which libxl stores as 0 — "no limit",
+ * the opposite of the intent.
+ *
+ * @see https://xenbits.xen.org/docs/4.17-testing/misc/xl-network-configuration.html (rate)
+ */
+export function vifRateProblem(rate: string): string | undefined {
+  const parsedRate = typeof rate === "string" ? parseVifRate(rate) : null;
+  if (parsedRate === null) return `rate ${JSON.stringify(rate)} is not a rate xl accepts: ${VIF_RATE_SYNTAX}`;
+  if (parsedRate.bytesPerInterval === 0) {
+    return `rate ${JSON.stringify(rate)} is less than one byte per interval, which libxl treats as unlimited: raise the rate or lengthen the interval`;
+  }
+  return undefined;
+}
+
+/**
+ * Why `model` cannot be an emulated NIC model, or undefined: a QEMU device name (ASCII
+ * letters, digits, `_`, `.`, `-`, starting with a letter or digit), e.g. `e1000`, `rtl8139`.
+ */
+export function nicModelProblem(model: string): string | undefined {
+  if (typeof model === "string" && /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(model) && model.length <= 64) return undefined;
+  return `NIC model ${JSON.stringify(model)} is not an emulated NIC model name (ASCII letters, digits, '_', '.', '-', starting with a letter or digit): use a QEMU model name such as e1000 or rtl8139`;
+}
+
+/** Splits a `what: fix` problem sentence for an XlRenderError. */
+function renderError(field: string, sentence: string): XlRenderError {
+  const at = sentence.indexOf(": ");
+  return at < 0 ? new XlRenderError(field, sentence, "change the value") : new XlRenderError(field, sentence.slice(0, at), sentence.slice(at + 2));
+}
 
 /**
  * The `key=value` tokens of one vif, in a fixed order: `bridge`, then `mac`, `model`, `rate`
  * when set. xl.cfg joins them with commas; `xl network-attach` takes them as separate arguments.
- * MAC addresses are written in lower case, as libxl reports them.
+ * MAC addresses are written in lower case, as libxl reports them. Every value is checked with
+ * the rule synth validation uses ({@link bridgeProblem}, {@link macProblem},
+ * {@link nicModelProblem}, {@link vifRateProblem}), so what synth accepts renders and what it
+ * refuses does not.
  *
  * @param field spec path used in errors, e.g. `vifs[1]`.
  * @throws XlRenderError when a value cannot be passed through xl's comma-split vif parser.
  * @see https://xenbits.xen.org/docs/4.17-testing/misc/xl-network-configuration.html
  */
 export function renderVifTokens(vif: VifSpec, field: string): string[] {
-  if (!BRIDGE.test(vif.bridge)) {
-    throw new XlRenderError(`${field}.bridge`, `"${vif.bridge}" is not a Linux bridge name (1-15 of A-Z a-z 0-9 _ . : -)`, "use the name of a bridge in dom0, e.g. xenbr0");
-  }
+  const bridge = bridgeProblem(vif.bridge);
+  if (bridge !== undefined) throw renderError(`${field}.bridge`, bridge);
   const tokens = [`bridge=${vif.bridge}`];
   if (vif.mac !== null) {
-    if (!MAC.test(vif.mac)) {
-      throw new XlRenderError(`${field}.mac`, `"${vif.mac}" is not a MAC address`, "write it as six hex pairs, e.g. 00:16:3e:12:34:56");
-    }
+    const mac = macProblem(vif.mac);
+    if (mac !== undefined) throw renderError(`${field}.mac`, mac);
     tokens.push(`mac=${vif.mac.toLowerCase()}`);
   }
   if (vif.model !== null) {
-    if (!MODEL.test(vif.model)) {
-      throw new XlRenderError(`${field}.model`, `"${vif.model}" is not an emulated NIC model name`, "use a QEMU model name such as e1000 or rtl8139");
-    }
+    const model = nicModelProblem(vif.model);
+    if (model !== undefined) throw renderError(`${field}.model`, model);
     tokens.push(`model=${vif.model}`);
   }
   if (vif.rate !== null) {
-    const parsedRate = parseVifRate(vif.rate);
-    if (parsedRate === null) {
-      throw new XlRenderError(`${field}.rate`, `"${vif.rate}" is not a rate xl accepts`, 'write RATE[@INTERVAL] such as "10Mb/s" or "100MB/s@20ms" (no leading zeros)');
-    }
-    if (parsedRate.bytesPerInterval === 0) {
-      // libxl stores 0 bytes per interval, which means "no limit": the opposite of the intent.
-      throw new XlRenderError(`${field}.rate`, `"${vif.rate}" is less than one byte per interval, which libxl treats as unlimited`, "raise the rate or lengthen the interval");
-    }
+    const rate = vifRateProblem(vif.rate);
+    if (rate !== undefined) throw renderError(`${field}.rate`, rate);
     tokens.push(`rate=${vif.rate}`);
   }
   return tokens;

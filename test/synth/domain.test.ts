@@ -318,7 +318,7 @@ describe("XenDomain", () => {
           expect.stringMatching(/^domains\[Domain-0\]\.name: domain name "Domain-0" is dom0's name/),
           expect.stringMatching(/^domains\[Domain-0\]\.vifs\[0\]\.bridge: bridge name "br with space" contains " "/),
           expect.stringMatching(/^domains\[Domain-0\]\.vifs\[0\]\.mac: MAC address "01:00:5e:00:00:01" is a multicast address/),
-          expect.stringMatching(/^network 0 rate "fast" is not a rate xl reads/),
+          expect.stringMatching(/^domains\[Domain-0\]\.vifs\[0\]\.rate: rate "fast" is not a rate xl accepts/),
         ]),
       );
     });

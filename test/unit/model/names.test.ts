@@ -124,7 +124,7 @@ describe("virtual disk devices", () => {
 });
 
 describe("bridges", () => {
-  it.each(["xenbr0", "br-lan", "b", "x".repeat(15), "vlan.10", "br_ext@1"])("accepts %j", (bridge) => {
+  it.each(["xenbr0", "br-lan", "b", "x".repeat(15), "vlan.10", "br_ext1", "_br0", "0br"])("accepts %j", (bridge) => {
     expect(bridgeProblem(bridge)).toBeUndefined();
   });
 
@@ -140,6 +140,15 @@ describe("bridges", () => {
     ["br,0", 'contains ","'],
     ["br=0", 'contains "="'],
     ["br'0", "contains \"'\""],
+    ["br_ext@1", 'contains "@"'],
+    ["-h", 'starts with "-", which dom0 tools would read as an option'],
+    ["--ignore-host", "starts with \"-\""],
+    ["-", "starts with \"-\""],
+    [".hidden", 'starts with "."'],
+    ["$(id)", 'contains "$", "(", ")"'],
+    ["*", 'contains "*"'],
+    ["brü", 'contains "ü"'],
+    ["br\u0000", 'contains "\\u0000"'],
   ])("refuses %j, saying why", (bridge, message) => {
     expect(bridgeProblem(bridge)).toContain(message);
   });
