@@ -3,6 +3,8 @@
  * field by field: a destroy-time provisioner may only see `self`, so everything it needs is here.
  */
 import type { HostConnection, PoolSpec, VolumeSpec } from "../model/spec.js";
+import { HOST_ADDRESS_SYNTAX, hostAddressIssue, showValue } from "../model/address.js";
+import { loginNameProblem } from "../model/names.js";
 import { CliError } from "./errors.js";
 
 /** Input of `apply-host`. */
@@ -52,6 +54,18 @@ function connection(v: unknown): HostConnection {
   const c = object(v, "connection");
   const opt = (k: string): string | null => (typeof c[k] === "string" ? (c[k] as string) : null);
   if (typeof c.port !== "number") fail(`connection.port is not a number`);
+  // Inputs do not come through synth (Terraform state, a hand-edited cdk.tf.json): the address
+  // and user are checked again before anything dials them or prints them into a fix.
+  const addressIssue = hostAddressIssue(c.address);
+  if (addressIssue !== undefined) {
+    throw new CliError(
+      `${INPUT_ENV} names a host address ${showValue(c.address)} that is not a host name or IP address`,
+      addressIssue,
+      `set the XenHost's address to ${HOST_ADDRESS_SYNTAX.replace(/^give /, "")}, synthesize and deploy again (cdktf-xen never dials such an address nor prints it into a command)`,
+    );
+  }
+  const userIssue = typeof c.user === "string" ? loginNameProblem(c.user) : undefined;
+  if (userIssue !== undefined) fail(`connection.${userIssue.slice(0, userIssue.indexOf(": "))}`);
   return {
     address: str(c, "address"),
     port: c.port,

@@ -1,5 +1,7 @@
 import { Construct, type IConstruct } from "constructs";
+import { HOST_ADDRESS_SYNTAX, hostAddressIssue, showValue } from "../model/address.js";
 import { hostSpecHash } from "../model/hash.js";
+import { envNameProblem, identityFileProblem, loginNameProblem, pathProblem } from "../model/names.js";
 import type { Size } from "../model/size.js";
 import { SPEC_VERSION, type DomainSpec, type HostConnection, type HostMigration, type HostSpec, type PoolSpec, type VolumeSpec } from "../model/spec.js";
 import { formatSpecIssue, validateDomainSpec, validateHostSpec, type HostFacts, type SpecIssue } from "../model/validate.js";
@@ -138,8 +140,6 @@ export interface XenHostMigrationProps {
 
 /** `SHA256:` and 43 characters of unpadded base64: what `ssh-keygen -lf` prints. */
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
-/** A POSIX environment variable name. */
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * A Xen host (its dom0, running the `xl` toolstack) and the resource that reconciles it.
@@ -449,24 +449,22 @@ export class XenHost extends Construct {
     const p = this.props;
     const c = this.connection;
     if (reportTokens(log, this, c, "connection")) return;
-    if (typeof c.address !== "string" || c.address.trim() === "" || /\s/.test(c.address)) {
+    const addressIssue = hostAddressIssue(c.address);
+    if (addressIssue !== undefined) {
       log.add(
         this,
         problem({
-          what: `address ${JSON.stringify(c.address)} is not a host name or IP address`,
-          fix: "give dom0's DNS name or IP address, e.g. address: \"10.0.0.11\"",
+          what: `address ${showValue(c.address)} is not a host name or IP address`,
+          why: addressIssue,
+          fix: `give dom0's DNS name or IP address, e.g. address: "10.0.0.11" (${HOST_ADDRESS_SYNTAX.replace(/^give /, "")})`,
         }),
       );
     }
     if (!Number.isInteger(c.port) || c.port < 1 || c.port > 65535) {
       log.add(this, problem({ what: `port ${String(c.port)} is not a TCP port`, fix: "give a whole number from 1 to 65535 (SSH listens on 22)" }));
     }
-    if (typeof c.user !== "string" || !/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(c.user)) {
-      log.add(
-        this,
-        problem({ what: `user ${JSON.stringify(c.user)} is not a valid login name`, fix: 'give the dom0 account to log in as, e.g. "root"' }),
-      );
-    }
+    const userProblem = loginNameProblem(c.user);
+    if (userProblem !== undefined) log.add(this, userProblem);
     const key = p.privateKeyPath;
     if (key !== undefined) {
       if (/-----BEGIN|PRIVATE KEY|\n/.test(key)) {
@@ -480,6 +478,11 @@ export class XenHost extends Construct {
         );
       } else if (key.trim() === "") {
         log.add(this, problem({ what: "privateKeyPath is empty", fix: "give the key file's path, or leave it out to use the SSH agent" }));
+      } else {
+        const keyPathProblem = pathProblem(key, false);
+        if (keyPathProblem !== undefined) {
+          log.add(this, problem({ what: `privateKeyPath ${showValue(key)} ${keyPathProblem}`, fix: "give the key file's path without control characters" }));
+        }
       }
       if (p.useAgent === true) {
         log.add(
@@ -500,7 +503,7 @@ export class XenHost extends Construct {
       );
     }
     if (p.passphraseEnv !== undefined) {
-      if (!ENV_NAME.test(p.passphraseEnv)) {
+      if (envNameProblem(p.passphraseEnv) !== undefined) {
         log.add(
           this,
           problem({
@@ -542,19 +545,32 @@ export class XenHost extends Construct {
     }
     if (p.knownHostsFile !== undefined && p.knownHostsFile.trim() === "") {
       log.add(this, problem({ what: "knownHostsFile is empty", fix: 'give the path of a known_hosts file, e.g. "~/.ssh/known_hosts"' }));
+    } else if (p.knownHostsFile !== undefined) {
+      const knownHostsProblem = pathProblem(p.knownHostsFile, false);
+      if (knownHostsProblem !== undefined) {
+        log.add(this, problem({ what: `knownHostsFile ${showValue(p.knownHostsFile)} ${knownHostsProblem}`, fix: 'give the path of a known_hosts file without control characters, e.g. "~/.ssh/known_hosts"' }));
+      }
     }
     const m = p.migration;
-    if (m?.address !== undefined && (m.address.trim() === "" || /[\s'"]/.test(m.address))) {
-      log.add(this, problem({ what: `migration.address ${JSON.stringify(m.address)} is not a host name or IP address`, fix: 'give the address other dom0s reach this one at, e.g. "10.0.9.12", or remove it to use the SSH address' }));
+    const migrationIssue = m?.address === undefined ? undefined : hostAddressIssue(m.address);
+    if (migrationIssue !== undefined) {
+      log.add(
+        this,
+        problem({
+          what: `migration.address ${showValue(m?.address)} is not a host name or IP address`,
+          why: `${migrationIssue}; xl migrate pastes it unquoted into a shell command on the source dom0`,
+          fix: `give the address other dom0s reach this one at, e.g. "10.0.9.12" (${HOST_ADDRESS_SYNTAX.replace(/^give /, "")}), or remove it to use the SSH address`,
+        }),
+      );
     }
     if (m?.port !== undefined && (!Number.isInteger(m.port) || m.port < 1 || m.port > 65535)) {
       log.add(this, problem({ what: `migration.port ${String(m.port)} is not a TCP port`, fix: "give a whole number from 1 to 65535, or remove it (22 with a migration address, else the SSH port)" }));
     }
-    if (m?.identityFile !== undefined && (!m.identityFile.startsWith("/") || /[\s'"]/.test(m.identityFile))) {
+    if (m?.identityFile !== undefined && identityFileProblem(m.identityFile) !== undefined) {
       log.add(
         this,
         problem({
-          what: `migration.identityFile ${m.identityFile.length > 80 ? "(value not shown)" : JSON.stringify(m.identityFile)} is not an absolute path`,
+          what: `migration.identityFile ${m.identityFile.length > 80 ? "(value not shown)" : JSON.stringify(m.identityFile)} is not an absolute path free of whitespace, quotes and control characters`,
           why: "it names a key file on this host's dom0; the key itself must never be written into the program",
           fix: 'give the path of the key on dom0, e.g. "/root/.ssh/id_migration", or remove it to forward your SSH agent',
         }),

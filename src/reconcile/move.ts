@@ -28,7 +28,7 @@ import {
 import type { LiveDomain, LiveHost } from "../xl/live.js";
 import {
   classifyMigrationFailure,
-  hopSshArgv,
+  hopSshCommand,
   knownHostsContent,
   migrationJobPaths,
   migrationJobResult,
@@ -364,7 +364,7 @@ async function copyVolume(request: MoveRequest, copy: VolumeCopy, hop: Migration
       : `rm -f -- ${shellQuote(tmp)} && truncate -s ${copy.volume.sizeMiB}M -- ${shellQuote(tmp)}`;
   await run(target, `${waitForExecLock()} && ${create}`, "create the copy on the target", domain);
   const paths = migrationJobPaths(domain);
-  const ssh = shellCommand([...hopSshArgv(hop, paths.knownHosts), hop.address, `dd of=${shellQuote(tmp)} bs=4M conv=notrunc,fsync status=none`]);
+  const ssh = hopSshCommand(hop, paths.knownHosts, `dd of=${shellQuote(tmp)} bs=4M conv=notrunc,fsync status=none`);
   const copyScript = [
     "set -e",
     `mkdir -p ${shellQuote(paths.dir)} && chmod 0700 ${shellQuote(paths.dir)}`,

@@ -25,6 +25,9 @@ import {
   type TransportError,
   type TransportErrorContext,
 } from "./errors.js";
+import { hostAddressIssue, showValue } from "../model/address.js";
+import { textProblem } from "../model/text.js";
+import { shellCommand, shellQuote } from "../xl/shell.js";
 import { expandHome } from "./paths.js";
 
 /** `SHA256:` + unpadded base64 of the SHA-256 of the key blob, exactly as `ssh-keygen -lf` prints it. */
@@ -353,7 +356,7 @@ export async function loadHostKeyPolicy(settings: HostKeySettings, context: Tran
       throw new TransportConfigError(context, {
         what: "cannot read the known_hosts file",
         why: `${path}: ${err instanceof Error ? err.message : String(err)}`,
-        fix: `create it with \`ssh-keyscan -p ${context.port} ${context.address} >> ${path}\` after checking the fingerprints on dom0, or pin hostKey instead`,
+        fix: `${keyscanFix("create it with", ["-p", String(context.port)], context.address, path)} after checking the fingerprints on dom0, or pin hostKey instead`,
         cause: err,
       });
     }
@@ -388,6 +391,22 @@ function assertNever(value: never): never {
   throw new Error(`unexpected value ${JSON.stringify(value)}`);
 }
 
+/**
+ * A printed `ssh-keyscan … ADDRESS >> PATH` for a person to paste, every value quoted with the
+ * quoting of the remote commands ({@link shellCommand}). An address that is not a DNS name or
+ * an IP literal (one that did not come through synth) is never put into a command: the fix
+ * then says to correct it first.
+ */
+function keyscanFix(lead: string, flags: readonly string[], address: string, path: string): string {
+  const issue = hostAddressIssue(address);
+  if (issue !== undefined) {
+    return `${lead.replace(/:$/, "")} once the host's address ${showValue(address)} is a DNS name or IP address (${issue})`;
+  }
+  const pathIssue = textProblem(path);
+  if (pathIssue !== null) return `${lead.replace(/:$/, "")} once the known_hosts path ${showValue(path)} is a plain path (${pathIssue})`;
+  return `${lead} \`${shellCommand(["ssh-keyscan", ...flags, address])} >> ${shellQuote(path)}\``;
+}
+
 /** `ssh-keyscan -t` name and dom0 host-key file stem for a key type. */
 function keyNames(keyType: string): { scan: string; file: string } {
   if (keyType === "ssh-ed25519") return { scan: "ed25519", file: "ssh_host_ed25519_key" };
@@ -419,7 +438,7 @@ export function hostKeyError(
       return null;
     case "unknown": {
       const path = policy.kind === "pinned" ? "~/.ssh/known_hosts" : policy.path;
-      const portFlag = context.port === 22 ? "" : `-p ${context.port} `;
+      const portFlag = context.port === 22 ? [] : ["-p", String(context.port)];
       const ca =
         verdict.certAuthorityLines.length > 0
           ? `; @cert-authority line(s) ${verdict.certAuthorityLines.join(", ")} name this host, but host certificates are not supported (ssh2 cannot verify them), so those lines were skipped`
@@ -427,7 +446,7 @@ export function hostKeyError(
       return new HostKeyUnknownError(context, {
         what: "host key not trusted",
         why: `the server presented ${verdict.keyType} key ${verdict.fingerprint}, and ${path} lists no key for ${hostName}${ca}${skippedLinesNote(policy)}`,
-        fix: `check the fingerprint on dom0 itself (\`ssh-keygen -lf /etc/ssh/${names!.file}.pub\`), then either pin it in the host's connection: hostKey: "${verdict.fingerprint}", or add it to known_hosts: \`ssh-keyscan ${portFlag}-t ${names!.scan} ${context.address} >> ${path}\``,
+        fix: `check the fingerprint on dom0 itself (\`ssh-keygen -lf /etc/ssh/${names!.file}.pub\`), then either pin it in the host's connection: hostKey: "${verdict.fingerprint}", or ${keyscanFix("add it to known_hosts:", [...portFlag, "-t", names!.scan], context.address, path)}`,
         presentedFingerprint: verdict.fingerprint,
         presentedKeyType: verdict.keyType,
       });
@@ -439,7 +458,9 @@ export function hostKeyError(
       const fixTarget =
         policy.kind === "pinned"
           ? "update hostKey"
-          : `remove the old line with \`ssh-keygen -R '${hostName}' -f ${policy.path}\` and add the new key`;
+          : hostAddressIssue(context.address) === undefined && textProblem(policy.path) === null
+            ? `remove the old line with \`${shellCommand(["ssh-keygen", "-R", hostName, "-f", policy.path])}\` and add the new key`
+            : `remove the old line for ${JSON.stringify(hostName)} from ${JSON.stringify(policy.path)} and add the new key`;
       return new HostKeyMismatchError(context, {
         what: "HOST KEY MISMATCH: REMOTE HOST IDENTIFICATION HAS CHANGED, POSSIBLE MAN-IN-THE-MIDDLE ATTACK",
         why: `the server presented ${verdict.keyType} key ${verdict.fingerprint}, but expected ${expected}; nothing was sent to this server${skippedLinesNote(policy)}`,

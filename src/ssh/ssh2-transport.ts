@@ -19,7 +19,10 @@
 import { readFile } from "node:fs/promises";
 import ssh2 from "ssh2";
 import type { Client as Ssh2Client, ClientChannel, ConnectConfig } from "ssh2";
+import { HOST_ADDRESS_SYNTAX, hostAddressIssue, showValue } from "../model/address.js";
+import { loginNameProblem } from "../model/names.js";
 import type { HostConnection } from "../model/spec.js";
+import { shellCommand } from "../xl/shell.js";
 import {
   AuthError,
   CommandTimeoutError,
@@ -594,6 +597,21 @@ export class Ssh2Transport implements Transport {
   }
 
   async #connectWithRetries(context: TransportErrorContext): Promise<LiveConnection> {
+    // Checked again here for connections that did not come through synth (a hand-edited
+    // cdk.tf.json, a provisioner input): an address that is no DNS name or IP literal is never
+    // dialled, nor printed into a fix to paste.
+    const addressIssue = hostAddressIssue(this.#connection.address);
+    if (addressIssue !== undefined) {
+      throw new TransportConfigError(context, {
+        what: `address ${showValue(this.#connection.address)} is not a host name or IP address`,
+        why: addressIssue,
+        fix: `set the XenHost's address to ${HOST_ADDRESS_SYNTAX.replace(/^give /, "")}, then synthesize and deploy again`,
+      });
+    }
+    const userIssue = loginNameProblem(this.#connection.user);
+    if (userIssue !== undefined) {
+      throw new TransportConfigError(context, { what: "invalid SSH user", why: userIssue.slice(0, userIssue.indexOf(": ")), fix: "set the XenHost's user to the dom0 account to log in as, e.g. root" });
+    }
     const credentials = await this.#credentials(context);
     for (let attempt = 1; ; attempt += 1) {
       // known_hosts is re-read for every attempt: a user fixing it need not restart us.
@@ -767,7 +785,7 @@ export class Ssh2Transport implements Transport {
           fix:
             credentials.privateKey === null
               ? `check \`ssh-add -l\` lists a key whose public half is in ~${c.user}/.ssh/authorized_keys on dom0`
-              : `add the public key to ~${c.user}/.ssh/authorized_keys on dom0 (\`ssh-copy-id -i ${expandHome(c.privateKeyPath ?? "")}.pub -p ${c.port} ${c.user}@${c.address}\`), or check user`,
+              : `add the public key to ~${c.user}/.ssh/authorized_keys on dom0 (\`${shellCommand(["ssh-copy-id", "-i", `${expandHome(c.privateKeyPath ?? "")}.pub`, "-p", String(c.port), `${c.user}@${c.address}`])}\`), or check user`,
           cause: err,
         });
       case "agent":

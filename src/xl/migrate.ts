@@ -6,7 +6,10 @@
  * @see https://xenbits.xen.org/docs/4.17-testing/man/xl.1.html (migrate, migrate-receive)
  */
 import { algorithmsForKeyType } from "../ssh/host-key.js";
+import { HOST_ADDRESS_SYNTAX, hostAddressIssue } from "../model/address.js";
+import { loginNameProblem, pathProblem } from "../model/names.js";
 import { checkDomainName } from "./commands.js";
+import { XlArgumentError } from "./errors.js";
 import { shellCommand, shellQuote } from "./shell.js";
 
 /** Where migration jobs keep their pid, exit status, log and known_hosts on the source dom0 (tmpfs). */
@@ -56,12 +59,50 @@ export function knownHostsContent(hop: MigrationHop): string {
 }
 
 /**
- * The ssh argv (without the destination) for the hop: the target's key pinned
+ * Checks every value of the hop again, right where it enters a command line another program
+ * builds: `xl migrate` pastes the address unquoted into `exec ssh … HOST xl migrate-receive`
+ * and runs that with `sh -c` on the source dom0 (tools/xl/xl_migrate.c), and ssh reads a
+ * leading `-` as an option. Synth validation refuses such values already; this catches those
+ * that did not come through synth (a hand-edited cdk.tf.json, a provisioner input).
+ *
+ * @throws XlArgumentError naming the value and how to fix it
+ */
+export function checkHop(hop: MigrationHop): MigrationHop {
+  const addressIssue = hostAddressIssue(hop.address);
+  if (addressIssue !== undefined) {
+    throw new XlArgumentError(
+      "migration address",
+      hop.address,
+      `${addressIssue}; xl migrate would paste it unquoted into a shell command on the source dom0`,
+      `set the target XenHost's migration.address (or address) to ${HOST_ADDRESS_SYNTAX.replace(/^give /, "")}, synthesize and deploy again`,
+    );
+  }
+  if (!Number.isInteger(hop.port) || hop.port < 1 || hop.port > 65535) {
+    throw new XlArgumentError("migration port", hop.port, "not a TCP port", "give a whole number from 1 to 65535");
+  }
+  const userIssue = loginNameProblem(hop.user);
+  if (userIssue !== undefined) {
+    throw new XlArgumentError("migration user", hop.user, "not a valid login name", "give the target dom0 account to log in as, e.g. root");
+  }
+  if (hop.identityFile !== null) {
+    // Quoting carries spaces and quotes through xl's sh -c (the ssh command is shell syntax
+    // already); what no quoting carries is a control character, and the path must be absolute.
+    const fileIssue = pathProblem(hop.identityFile, true);
+    if (fileIssue !== undefined) {
+      throw new XlArgumentError("migration.identityFile", hop.identityFile, `the path ${fileIssue}`, 'give an absolute path on the source dom0 without control characters, e.g. "/root/.ssh/id_migration"');
+    }
+  }
+  return hop;
+}
+
+/**
+ * The ssh argv (without the destination, ending in `--`) for the hop (values checked by {@link checkHop}): the target's key pinned
  * (StrictHostKeyChecking=yes against a known_hosts written for the purpose, never trust on
  * first use), never a prompt (BatchMode), and either the named key file alone or the agent
  * alone: `IdentityFile=none` keeps root's own default keys on the source out of it.
  */
 export function hopSshArgv(hop: MigrationHop, knownHostsPath: string): string[] {
+  checkHop(hop);
   return [
     "ssh",
     "-o", "BatchMode=yes",
@@ -78,7 +119,18 @@ export function hopSshArgv(hop: MigrationHop, knownHostsPath: string): string[] 
       : ["-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none", "-i", hop.identityFile]),
     "-p", String(hop.port),
     "-l", hop.user,
+    // xl migrate appends HOST to this command: after "--" ssh cannot read it as an option.
+    "--",
   ];
+}
+
+/**
+ * The shell command for the hop that runs `remoteCommand` (already shell syntax, e.g. a `dd`
+ * with quoted paths) on the target: the checked ssh argv (ending in `--`), the checked address,
+ * the command. Used by the cold copy.
+ */
+export function hopSshCommand(hop: MigrationHop, knownHostsPath: string, remoteCommand: string): string {
+  return shellCommand([...hopSshArgv(hop, knownHostsPath), hop.address, remoteCommand]);
 }
 
 /**
@@ -90,6 +142,10 @@ export function hopSshArgv(hop: MigrationHop, knownHostsPath: string): string[] 
  * held) is waited for, not started twice.
  */
 export function migrationJobScript(name: string, hop: MigrationHop, timeoutSec: number): string {
+  checkHop(hop);
+  if (!Number.isFinite(timeoutSec) || timeoutSec <= 0) {
+    throw new XlArgumentError("migration timeout", timeoutSec, "not a positive number of seconds", "give a positive number of seconds");
+  }
   const p = migrationJobPaths(name);
   const ssh = shellCommand(hopSshArgv(hop, p.knownHosts));
   const migrate = shellCommand(["xl", "migrate", "-s", ssh, name, hop.address]);

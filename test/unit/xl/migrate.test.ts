@@ -134,12 +134,12 @@ describe("hopSshArgv", () => {
     },
   );
 
-  it("GIVEN a port and a user THEN they are -p and -l, and the destination is left to the caller (xl appends it)", () => {
+  it("GIVEN a port and a user THEN they are -p and -l, then '--', and the destination is left to the caller (xl appends it)", () => {
     const argv = hopSshArgv(hop({ port: 2222, user: "migrator" }), KNOWN_HOSTS);
     expect(flagValue(argv, "-p")).toBe("2222");
     expect(flagValue(argv, "-l")).toBe("migrator");
     expect(argv).not.toContain("192.168.77.2");
-    expect(argv.slice(-4)).toEqual(["-p", "2222", "-l", "migrator"]);
+    expect(argv.slice(-5)).toEqual(["-p", "2222", "-l", "migrator", "--"]);
   });
 
   it("GIVEN agent mode THEN the whole argv is exactly this", () => {
@@ -157,6 +157,7 @@ describe("hopSshArgv", () => {
       "-o", "IdentityFile=none",
       "-p", "22",
       "-l", "root",
+      "--",
     ]);
   });
 
