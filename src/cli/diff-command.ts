@@ -16,6 +16,7 @@ import type { Command } from "commander";
 import type { HostSpec, PoolSpec } from "../model/spec.js";
 import type { LiveHost } from "../xl/live.js";
 import type { ParseIssue } from "../xl/result.js";
+import { shellCommand, shellQuote } from "../xl/shell.js";
 
 /** Exit status: the host matches (nothing to execute, nothing refused). */
 export const EXIT_NO_CHANGES = 0;
@@ -190,9 +191,9 @@ export function capturedFiles(pools: readonly PoolSpec[]): readonly CapturedFile
     if (p.kind === "lvm") {
       if (vgs.has(p.volumeGroup)) return;
       vgs.add(p.volumeGroup);
-      files.push({ section: `lvs:${p.volumeGroup}`, file: `lvs-${p.volumeGroup}.json`, required: true, what: `\`lvs --reportformat json ${p.volumeGroup}\`` });
+      files.push({ section: `lvs:${p.volumeGroup}`, file: `lvs-${p.volumeGroup}.json`, required: true, what: `\`${shellCommand(["lvs", "--reportformat", "json", p.volumeGroup])}\`` });
     } else {
-      files.push({ section: `dir:${i}`, file: `dir-${p.name}.out`, required: false, what: `\`stat -c '%s %n' ${p.path}/*\`` });
+      files.push({ section: `dir:${i}`, file: `dir-${p.name}.out`, required: false, what: `\`stat -c '%s %n' ${shellQuote(p.path)}/*\`` });
       files.push({ section: `qcow2:${i}`, file: `qcow2-${p.name}.out`, required: false, what: `one \`VIRTUAL-SIZE PATH\` line per qcow2 image in ${p.path}` });
     }
   });

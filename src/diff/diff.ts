@@ -63,6 +63,7 @@ import {
   type RefuseMissingBridgeAction,
 } from "./plan.js";
 import { changedSettings } from "./config-changes.js";
+import { shellCommand } from "../xl/shell.js";
 
 /** Options of {@link diffHost}. */
 export interface DiffOptions {
@@ -423,7 +424,7 @@ class HostDiff {
           reason:
             cfg === undefined
               ? `Domain ${d.name} does not exist: xl create it from ${configPath}.`
-              : `Domain ${d.name} is declared but not running (its config file exists): start it with xl create ${configPath}.`,
+              : `Domain ${d.name} is declared but not running (its config file exists): start it with ${shellCommand(["xl", "create", configPath])}.`,
         });
       }
     } else if (!isActiveState(ld.state)) {
@@ -435,7 +436,7 @@ class HostDiff {
         property: "state",
         old: ld.state,
         new: "running",
-        reason: `Domain ${d.name} is ${ld.state}; cdktf-xen changes nothing on it until it is gone (xl destroy ${d.name}), then starts it again from its config file.`,
+        reason: `Domain ${d.name} is ${ld.state}; cdktf-xen changes nothing on it until it is gone (${shellCommand(["xl", "destroy", d.name])}), then starts it again from its config file.`,
       });
     } else {
       this.running(d, ld, cfg, rendered, bridges, configPath);

@@ -26,6 +26,7 @@ import {
   type RefuseMoveAction,
 } from "./plan.js";
 import { changedSettings } from "./config-changes.js";
+import { shellCommand } from "../xl/shell.js";
 
 /** Version of the JSON plan document; bumped on an incompatible change (see docs/plan-schema.md). */
 export const PLAN_FORMAT_VERSION = 1 as const;
@@ -161,7 +162,7 @@ function describe(a: Action): Line {
       );
     }
     case "create-domain":
-      return line("+", "create", `xl create ${a.configPath}`);
+      return line("+", "create", shellCommand(["xl", "create", a.configPath]));
     case "mem-set":
       return line("~", "change", `memory: ${a.old} MiB → ${a.new} MiB (xl mem-set)`);
     case "vcpu-set":

@@ -36,6 +36,7 @@ import {
   type RefuseMoveAction,
   type VolumeCopy,
 } from "./plan.js";
+import { shellCommand, shellQuote } from "../xl/shell.js";
 
 /** One host of the fleet: what is declared for it and what it runs. */
 export interface FleetHost {
@@ -104,7 +105,7 @@ export function findMoves(hosts: readonly FleetHost[]): MoveDecision[] {
               ? `${d.name} is declared on ${target} and already runs there (${onTarget.state}), but ${from} still ${sources.length === 1 ? "holds" : "hold"} a cdktf-xen config file for it: two copies of one guest exist, and cdktf-xen cannot tell which is current.`
               : `${d.name} is declared on ${target} and ${from} still ${sources.length === 1 ? "holds" : "hold"} it, but a domain of that name that cdktf-xen did not create runs on ${target}: the move would clash with it.`,
             fix: managed
-              ? `Check which copy is current (uptime, the guest's data), then destroy the stale copy by hand: on its host, xl destroy ${d.name} if it runs, and remove ${managedConfigPath(d.name)}.`
+              ? `Check which copy is current (uptime, the guest's data), then destroy the stale copy by hand: on its host, ${shellCommand(["xl", "destroy", d.name])} if it runs, and remove ${shellQuote(managedConfigPath(d.name))}.`
               : `Rename or remove the domain ${d.name} on ${target} (it is not cdktf-xen's), or give the moved domain another name.`,
           }),
         });
@@ -115,7 +116,7 @@ export function findMoves(hosts: readonly FleetHost[]): MoveDecision[] {
           target,
           refusal: refusal(d, null, target, sources, "ambiguous", null, {
             reason: `${d.name} is declared on ${target}, and ${sources.join(" and ")} each hold a cdktf-xen config file for it without declaring it: cdktf-xen cannot tell which host to move it from.`,
-            fix: `Find the current copy (the one that runs, or the newest), then remove the others by hand (xl destroy ${d.name} if it runs, and remove ${managedConfigPath(d.name)} on those hosts) and plan again.`,
+            fix: `Find the current copy (the one that runs, or the newest), then remove the others by hand (${shellCommand(["xl", "destroy", d.name])} if it runs, and remove ${shellQuote(managedConfigPath(d.name))} on those hosts) and plan again.`,
           }),
         });
       } else {
@@ -171,7 +172,7 @@ export function planMove(domain: DomainSpec, source: FleetHost, target: FleetHos
   if (onSource !== undefined && !running) {
     refuse("source-state", null, {
       reason: `${domain.name} is ${onSource.state} on ${s}: in that state it can be neither migrated nor copied safely.`,
-      fix: `Look at it on ${s}, then remove it there (xl destroy ${domain.name}); the next plan moves it as a stopped domain.`,
+      fix: `Look at it on ${s}, then remove it there (${shellCommand(["xl", "destroy", domain.name])}); the next plan moves it as a stopped domain.`,
     });
   } else if (running) {
     sourceDisks = onSource.disks;
@@ -251,7 +252,7 @@ export function planMove(domain: DomainSpec, source: FleetHost, target: FleetHos
     refuse(managed ? "both" : "name", null, managed
       ? {
           reason: `${domain.name} already runs on ${t} (${onTarget.state}) while ${s} still holds it: two copies of one guest exist, and cdktf-xen cannot tell which is current.`,
-          fix: `Check which copy is current, then destroy the stale one by hand (xl destroy ${domain.name} and remove ${configPath} on its host).`,
+          fix: `Check which copy is current, then destroy the stale one by hand (${shellCommand(["xl", "destroy", domain.name])} and remove ${shellQuote(configPath)} on its host).`,
         }
       : {
           reason: `A domain named ${domain.name} already runs on ${t} (${onTarget.state}), and cdktf-xen has no config file for it there: it was not created by cdktf-xen.`,
