@@ -88,6 +88,9 @@ export const VIF_RATE_SYNTAX =
  */
 export function vifRateProblem(rate: string): string | undefined {
   const parsedRate = typeof rate === "string" ? parseVifRate(rate) : null;
+  if (parsedRate === null && typeof rate === "string" && /(?:^|@)0+[1-9]/.test(rate) && parseVifRate(rate.replace(/(^|@)0+(?=[1-9])/g, "$1")) !== null) {
+    return `rate ${JSON.stringify(rate)} has a leading zero, which xl reads as octal (010 is 8): write the number without leading zeros`;
+  }
   if (parsedRate === null) return `rate ${JSON.stringify(rate)} is not a rate xl accepts: ${VIF_RATE_SYNTAX}`;
   if (parsedRate.bytesPerInterval === 0) {
     return `rate ${JSON.stringify(rate)} is less than one byte per interval, which libxl treats as unlimited: raise the rate or lengthen the interval`;

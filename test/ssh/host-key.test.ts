@@ -2,8 +2,8 @@
  * The known_hosts reader and fingerprint checks, against files and fingerprints made by
  * the real OpenSSH tools (ssh-keygen -lf, -H, -F).
  */
-import { execFile } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { execFile, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +17,7 @@ import {
   fingerprintOf,
   hostKeyAlgorithmsFor,
   hostKeyError,
+  loadHostKeyPolicy,
   keyTypeOf,
   knownHostsName,
   parseFingerprint,
@@ -211,6 +212,54 @@ describe("host keys", { timeout: 60_000 }, () => {
       const err = hostKeyError(checkHostKey(policy, "x", blobOf(ed)), policy, context);
       expect(err).toBeInstanceOf(HostKeyRevokedError);
       expect(err!.message).toContain("/kh:1");
+    });
+
+    /** The backticked commands of a message, each run by sh in `dir`; what was created there. */
+    function pasteFixes(message: string, dir: string): { commands: string[]; created: string[] } {
+      const commands = message.split("`").filter((_, i) => i % 2 === 1).filter((c) => /^ssh-key(scan|gen) /.test(c));
+      const before = new Set(readdirSync(dir));
+      for (const cmd of commands) {
+        // ssh-keyscan/ssh-keygen are replaced by `true`: only what the shell itself does counts.
+        spawnSync("sh", ["-c", `ssh-keyscan() { :; }; ssh-keygen() { :; }; ${cmd}`], { cwd: dir, stdio: "ignore", timeout: 10_000 });
+      }
+      return { commands, created: readdirSync(dir).filter((e) => !before.has(e)) };
+    }
+
+    it.each([
+      ["a known_hosts path with ';'", "web;touch pwned"],
+      ["a known_hosts path with command substitution", "kh$(touch pwned)"],
+      ["a known_hosts path with backticks and spaces", "my known `touch pwned` hosts"],
+      ["a known_hosts path with a quote", "it's;touch pwned"],
+    ])("GIVEN %s WHEN the printed ssh-keyscan/ssh-keygen fixes are pasted THEN the shell runs nothing else and writes only that file", (_, path) => {
+      const dir = mkdtempSync(join(tmpdir(), "cdktf-xen-fix-"));
+      try {
+        const policy = resolveHostKeyPolicy({ hostKey: null, knownHostsFile: path }, "", context);
+        const unknown = hostKeyError(checkHostKey(policy, "[10.0.0.11]:2222", blobOf(ed)), policy, context)!;
+        const mismatch = hostKeyError(
+          { kind: "mismatch", fingerprint: ed.fingerprint, keyType: "ssh-ed25519", expected: [{ fingerprint: other.fingerprint, keyType: "ssh-ed25519", source: `${path}:1` }] },
+          policy,
+          context,
+        )!;
+        const pasted = pasteFixes(`${unknown.message} ${mismatch.message}`, dir);
+        expect(pasted.commands.length).toBeGreaterThanOrEqual(2);
+        expect(pasted.created.filter((e) => e !== path)).toEqual([]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it("GIVEN an address that did not come through synth WHEN a fix is printed THEN it holds no command with that address, and says to fix the address", () => {
+      const bad = { ...context, address: "10.9.0.12;touch pwned" };
+      const policy = resolveHostKeyPolicy({ hostKey: null, knownHostsFile: "/kh" }, "", bad);
+      const err = hostKeyError(checkHostKey(policy, "x", blobOf(ed)), policy, bad)!;
+      expect(err.fix).not.toMatch(/`ssh-keyscan/);
+      expect(err.fix).toMatch(/once the host's address "10\.9\.0\.12;touch pwned" is a DNS name or IP address/);
+    });
+
+    it("GIVEN an unreadable known_hosts file with a hostile name THEN the ssh-keyscan fix quotes it", async () => {
+      await expect(loadHostKeyPolicy({ hostKey: null, knownHostsFile: "/nonexistent/web;touch x" }, context)).rejects.toThrow(
+        "`ssh-keyscan -p 2222 10.0.0.11 >> '/nonexistent/web;touch x'`",
+      );
     });
 
     it("expands ~ in paths to the home directory", () => {

@@ -204,6 +204,14 @@ describe("validateDomainSpec", () => {
     ]],
     ["a negative cap", withDomain({ scheduler: { weight: 256, cap: -1 } }), {}, [[`${P}.scheduler.cap`, "scheduler cap (-1%) is outside 0–400%"]]],
     ["an empty cpupool name", withDomain({ cpupool: "" }), {}, [[`${P}.cpupool`, "cpupool is an empty string: use null for the default pool (Pool-0)"]]],
+    // Grammars shared with xl rendering (a hand-edited cdk.tf.json is refused by the plan too)
+    ["a cpupool that xl would read as an option", withDomain({ cpupool: "--ignore-host" }), {}, [[`${P}.cpupool`, 'cpupool name "--ignore-host" starts with "-", which xl would misread']]],
+    ["a cpuid policy not in xl's format", withDomain({ cpuid: "rdtscp=0" }), {}, [[`${P}.cpuid`, `cpuid policy "rdtscp=0" is not in xl's libxl format`]]],
+    ["a line break in the cmdline", withDomain({ boot: { ...web.boot, cmdline: "a\nb" } as DomainSpec["boot"] }), {}, [[`${P}.boot.cmdline`, 'kernel command line "a\\nb" contains a line break']]],
+    ["a rate xl rejects", withDomain({ vifs: [{ ...web.vifs[0]!, rate: "10Tb/s" }] }), {}, [[`${P}.vifs[0].rate`, 'rate "10Tb/s" is not a rate xl accepts']]],
+    ["a rate with a leading zero", withDomain({ vifs: [{ ...web.vifs[0]!, rate: "010Mb/s" }] }), {}, [[`${P}.vifs[0].rate`, 'rate "010Mb/s" has a leading zero, which xl reads as octal (010 is 8)']]],
+    ["a bridge that is an option", withDomain({ vifs: [{ ...web.vifs[0]!, bridge: "-h" }] }), {}, [[`${P}.vifs[0].bridge`, 'bridge name "-h" starts with "-"']]],
+    ["a NUL in a disk target", withDomain({ disks: [{ ...web.disks[0]!, target: "/dev/vg0/x\u0000" }] }), {}, [[`${P}.disks[0].target`, 'disk target path "/dev/vg0/x\\u0000" contains a NUL character']]],
     // Type-specific settings
     ["a cpuid policy on PV", withDomain({ cpuid: "host,rdtscp=0" }, legacy), {}, [
       ["domains[legacy].cpuid", 'cpuid policy "host,rdtscp=0" has no effect on a PV domain (Xen ignores it for PV): remove it, or make the domain PVH or HVM'],

@@ -9,11 +9,14 @@ import { describe, expect, it } from "vitest";
 import {
   MIGRATION_RUN_DIR,
   TARGET_KEY_ALIAS,
+  checkHop,
   classifyMigrationFailure,
   hopSshArgv,
+  hopSshCommand,
   knownHostsContent,
   migrationJobPaths,
   migrationJobResult,
+  migrationJobScript,
   type MigrationHop,
 } from "../../../src/xl/migrate.js";
 import { XlArgumentError } from "../../../src/xl/errors.js";
@@ -264,5 +267,34 @@ describe("classifyMigrationFailure on Xen 4.17 xl migrate output", () => {
 
   it("GIVEN no output at all THEN the cause says so", () => {
     expect(classifyMigrationFailure("  \n", ctx).cause).toBe("xl migrate failed without output");
+  });
+});
+
+describe("the hop's values are checked again where xl migrate builds its shell line", () => {
+  it.each<[string, Partial<MigrationHop>, RegExp]>([
+    ["an address with command substitution", { address: "10.9.0.12$(touch${IFS}/tmp/x)" }, /invalid migration address .* contains "\$".*xl migrate would paste it unquoted into a shell command on the source dom0\. Fix: set the target XenHost's migration\.address/],
+    ["an address that is an ssh option", { address: "-oProxyCommand=touch /tmp/x" }, /invalid migration address/],
+    ["an address with a pipe", { address: "a|b" }, /invalid migration address "a\|b"/],
+    ["an address with a newline", { address: "host\nreboot" }, /invalid migration address/],
+    ["a user that is an option", { user: "-oProxyCommand=x" }, /invalid migration user/],
+    ["a port out of range", { port: 0 }, /invalid migration port/],
+    ["a relative identity file", { identityFile: "id_migration" }, /invalid migration\.identityFile "id_migration": the path is not absolute/],
+    ["an identity file with a newline", { identityFile: "/root/id\nreboot" }, /invalid migration\.identityFile .* line break/],
+  ])("GIVEN %s THEN hopSshArgv, hopSshCommand and migrationJobScript refuse it with XlArgumentError", (_, overrides, message) => {
+    const bad = hop(overrides);
+    for (const build of [() => hopSshArgv(bad, "/kh"), () => hopSshCommand(bad, "/kh", "true"), () => migrationJobScript("web-1", bad, 20), () => checkHop(bad)]) {
+      expect(build).toThrow(XlArgumentError);
+      expect(build).toThrow(message);
+    }
+  });
+
+  it.each(["192.168.77.2", "xen-b.example.org", "fd00::12", "::ffff:10.0.9.12"])("GIVEN the address %j THEN the hop is built", (address) => {
+    expect(checkHop(hop({ address }))).toEqual(hop({ address }));
+  });
+
+  it("GIVEN a cold copy THEN its ssh command ends the options with '--', then the address and the remote command as one word each", () => {
+    const command = hopSshCommand(hop({ identityFile: "/root/.ssh/migration key" }), "/kh", "dd of='/dev/vg0/x' bs=4M");
+    expect(command).toMatch(/ -l root -- 192\.168\.77\.2 'dd of='\\''\/dev\/vg0\/x'\\'' bs=4M'$/);
+    expect(command).toContain("-i '/root/.ssh/migration key'");
   });
 });
