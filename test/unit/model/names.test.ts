@@ -4,13 +4,19 @@ import { XenModelError } from "../../../src/model/errors.js";
 import {
   assertDomainName,
   bridgeProblem,
+  cpupoolNameProblem,
   domainNameFromId,
   domainNameProblem,
+  identityFileProblem,
+  loginNameProblem,
   macProblem,
+  pathProblem,
+  storagePoolNameProblem,
   vdevProblem,
   volumeGroupProblem,
   volumeNameProblem,
 } from "../../../src/model/names.js";
+import { textProblem } from "../../../src/model/text.js";
 
 describe("domain names", () => {
   it.each(["web-1", "db.prod", "a", "A_b-c.d", "9lives", "x".repeat(64), "Domain-01", "pv1"])(
@@ -171,5 +177,69 @@ describe("MAC addresses", () => {
     ["00:00:00:00:00:00", 'MAC address "00:00:00:00:00:00" is all zeros'],
   ])("refuses %j, saying why", (mac, message) => {
     expect(macProblem(mac)).toContain(message);
+  });
+});
+
+describe("cpupool names", () => {
+  it.each(["Pool-0", "fast", "pool_1", "_p", "a.b"])("accepts %j", (name) => {
+    expect(cpupoolNameProblem(name)).toBeUndefined();
+  });
+
+  it.each([
+    ["--ignore-host", 'starts with "-", which xl would misread'],
+    ["-", 'starts with "-"'],
+    [".p", 'starts with "."'],
+    ["fast pool", 'contains " "'],
+    ["p\u0000", 'contains "\\u0000"'],
+    ["pööl", 'contains "ö"'],
+    ["x".repeat(65), "above the limit of 64"],
+    ["", "cpupool is an empty string"],
+  ])("refuses %j, saying why", (name, message) => {
+    expect(cpupoolNameProblem(name)).toContain(message);
+  });
+});
+
+describe("storage pool names, login names, paths", () => {
+  it.each([
+    ["a pool name with '/'", () => storagePoolNameProblem("a/b"), "contains '/'"],
+    ["a pool name that is an option", () => storagePoolNameProblem("-p"), 'pool name "-p" starts with "-"'],
+    ["a pool name with NUL", () => storagePoolNameProblem("p\u0000"), 'contains "\\u0000"'],
+    ["a pool name '..'", () => storagePoolNameProblem(".."), "is a directory name"],
+    ["a login that is an option", () => loginNameProblem("-oX"), 'user "-oX" is not a valid login name'],
+    ["a login of 33 characters", () => loginNameProblem("u".repeat(33)), "is not a valid login name"],
+    ["a path with a newline", () => pathProblem("/a\nb", false), "contains a line break"],
+    ["a path with a tab", () => pathProblem("/a\tb", false), "U+0009"],
+    ["a relative path where an absolute one is needed", () => pathProblem("a/b", true), "is not absolute"],
+    ["an identity file with a space", () => identityFileProblem("/root/my key"), "holds whitespace or quotes"],
+  ])("refuses %s", (_, check, message) => {
+    expect(check()).toContain(message);
+  });
+
+  it.each([
+    ["a pool name", () => storagePoolNameProblem("vg-a.1+x")],
+    ["a login", () => loginNameProblem("root")],
+    ["a path with spaces and quotes (never shell syntax)", () => pathProblem("~/my keys/it's", false)],
+    ["an identity file", () => identityFileProblem("/root/.ssh/id_migration")],
+  ])("accepts %s", (_, check) => {
+    expect(check()).toBeUndefined();
+  });
+});
+
+describe("declared text", () => {
+  it.each([
+    ["NUL", "a\u0000", "NUL"],
+    ["a line feed", "a\n", "line break"],
+    ["a carriage return", "a\r", "line break"],
+    ["a tab", "a\tb", "U+0009"],
+    ["an escape", "\u001b[2J", "U+001B"],
+    ["DEL", "a\u007f", "U+007F"],
+    ["a C1 control", "a\u0085", "U+0085"],
+    ["a lone surrogate", "a\ud800", "surrogate"],
+  ])("refuses %s", (_, value, message) => {
+    expect(textProblem(value)).toContain(message);
+  });
+
+  it("accepts shell syntax, quotes and non-ASCII text: it is only ever quoted", () => {
+    expect(textProblem("x=$(id) `y` 'z' \"w\" ünï 日本 🚀")).toBeNull();
   });
 });
