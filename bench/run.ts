@@ -9,6 +9,7 @@ const benches: Bench[] = [
   { title: "ssh: raw OpenSSH vs ssh2 transport", load: async () => (await import("./ssh.bench.js")).benchSsh },
   { title: "reconcile: SSH cost per host, provisioner overhead", load: async () => (await import("./reconcile.bench.js")).benchReconcile },
   { title: "synth: cdktf-xen fleet vs plain cdktf", load: async () => (await import("./synth.bench.js")).benchSynth },
+  { title: "provider shapes: per-domain vs per-host through real Terraform", load: async () => (await import("./provider-shapes.bench.js")).benchProviderShapes },
   { title: "provider: 1,000 domains on 50 hosts through real Terraform", load: async () => (await import("./provider-fleet.bench.js")).benchProviderFleet },
 ];
 
