@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { App, DomainType, LifecycleResource, LocalBackend, Size, TerraformStack, XenDomain, XenHost, XenStoragePool, XenVolume } from "../../src/index.js";
 import { TerraformOutput } from "../../src/cdktf.js";
 import { installProvider } from "../../src/provider/xen/install.js";
-import { Dom0, ROOT, e2eLab, terraform, type Run } from "./support.js";
+import { Dom0, ROOT, e2eLab, labHostProps, terraform, type Run } from "./support.js";
 import type { LabHost } from "../../examples/quickstart/lab.js";
 
 const lab = e2eLab();
@@ -27,15 +27,7 @@ function synthProvider(l: LabHost, outdir: string, d: Decl): string {
   const app = new App({ outdir });
   const stack = new TerraformStack(app, "e2e-provider");
   new LocalBackend(stack, { path: "terraform.tfstate" });
-  const host = new XenHost(stack, "lab", {
-    address: l.address,
-    port: l.port,
-    user: l.user,
-    privateKeyPath: l.privateKeyPath,
-    ...(l.hostKey !== undefined ? { hostKey: l.hostKey } : { knownHostsFile: l.knownHostsFile! }),
-    cpus: l.cpus,
-    lifecycleResource: LifecycleResource.PROVIDER,
-  });
+  const host = new XenHost(stack, "lab", { ...labHostProps(l), lifecycleResource: LifecycleResource.PROVIDER });
   const pool = new XenStoragePool(stack, "vg0", { host, lvmVolumeGroup: l.volumeGroup });
   const root = new XenVolume(stack, `${NAME}-root`, { pool, size: Size.mebibytes(64) });
   const web = new XenDomain(stack, NAME, {

@@ -18,6 +18,7 @@ import {
   TerraformStack,
   XenDomain,
   XenHost,
+  type XenHostProps,
   XenStoragePool,
   XenVcpuPin,
   XenVolume,
@@ -62,12 +63,9 @@ export interface Program {
   readonly domains: readonly DomainDecl[];
 }
 
-/** Synthesizes `program` for `lab` into `outdir`; returns the stack directory. */
-export function synth(lab: LabHost, outdir: string, stackName: string, program: Program): string {
-  const app = new App({ outdir });
-  const stack = new TerraformStack(app, stackName);
-  new LocalBackend(stack, { path: "terraform.tfstate" });
-  const host = new XenHost(stack, "lab", {
+/** How a XenHost reaches the lab host and what it knows of it. */
+export function labHostProps(lab: LabHost): XenHostProps {
+  return {
     address: lab.address,
     port: lab.port,
     user: lab.user,
@@ -76,6 +74,16 @@ export function synth(lab: LabHost, outdir: string, stackName: string, program: 
     cpus: lab.cpus,
     memory: Size.mebibytes(lab.memoryMiB),
     dom0Memory: Size.mebibytes(lab.dom0MemoryMiB),
+  };
+}
+
+/** Synthesizes `program` for `lab` into `outdir`; returns the stack directory. */
+export function synth(lab: LabHost, outdir: string, stackName: string, program: Program): string {
+  const app = new App({ outdir });
+  const stack = new TerraformStack(app, stackName);
+  new LocalBackend(stack, { path: "terraform.tfstate" });
+  const host = new XenHost(stack, "lab", {
+    ...labHostProps(lab),
   });
   const pool = new XenStoragePool(stack, "vg0", { host, lvmVolumeGroup: lab.volumeGroup });
   const volumes = new Map<string, XenVolume>();
