@@ -62,18 +62,33 @@ export async function runMove(
     migration: target.migration,
     transport: pool.get(target.hostId, target.connection),
   };
+  return moveBetween(name, sourceEnd, targetEnd, log);
+}
+
+/** Opens the source's connection with the operator's SSH agent forwarded (the hop's). */
+export type HopOpener = (hostId: string, connection: HostConnection) => Transport;
+
+const agentForwarded: HopOpener = (hostId, connection) => new Ssh2Transport({ hostId, connection, agentForward: true });
+
+/**
+ * Moves `name` between two ends whose transports are open: the host-to-host hop authenticates
+ * with the source's migration.identityFile, else with the operator's SSH agent forwarded over
+ * a second connection to the source (opened here, closed after the move). Used by the CLI and
+ * by the native provider.
+ */
+export async function moveBetween(name: string, sourceEnd: MoveEnd, targetEnd: MoveEnd, log: Log, openHop: HopOpener = agentForwarded): Promise<MoveOutcome> {
   let hop: Transport = sourceEnd.transport;
   let own: Transport | null = null;
   if (sourceEnd.migration.identityFile === null) {
     const sock = process.env.SSH_AUTH_SOCK;
     if (sock === undefined || sock === "") {
       throw new CliError(
-        `cannot move domain ${name} from ${source.hostId} to ${target.hostId}: no SSH agent to forward`,
-        `${source.hostId} has no migration.identityFile, so its dom0 logs in to ${target.hostId} with your SSH agent, forwarded for the migration; SSH_AUTH_SOCK is not set`,
-        `start an agent holding a key ${target.hostId} accepts (eval $(ssh-agent) && ssh-add KEY), or set migration: { identityFile: "/root/.ssh/…" } on ${source.hostId}'s XenHost`,
+        `cannot move domain ${name} from ${sourceEnd.hostId} to ${targetEnd.hostId}: no SSH agent to forward`,
+        `${sourceEnd.hostId} has no migration.identityFile, so its dom0 logs in to ${targetEnd.hostId} with your SSH agent, forwarded for the migration; SSH_AUTH_SOCK is not set`,
+        `start an agent holding a key ${targetEnd.hostId} accepts (eval $(ssh-agent) && ssh-add KEY), or set migration: { identityFile: "/root/.ssh/…" } on ${sourceEnd.hostId}'s XenHost`,
       );
     }
-    own = new Ssh2Transport({ hostId: source.hostId, connection: sourceConnection, agentForward: true });
+    own = openHop(sourceEnd.hostId, sourceEnd.connection);
     hop = own;
   }
   try {

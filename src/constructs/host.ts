@@ -18,6 +18,7 @@ import {
 } from "./resources.js";
 import type { XenStoragePool } from "./storage-pool.js";
 import { XenHostResource } from "./provider-resources.js";
+import type { PeerDeclaration } from "../provider/xen/convert.js";
 import { TerraformStack } from "../cdktf.js";
 import type { IXenVolume, XenVolume } from "./volume.js";
 
@@ -159,6 +160,15 @@ function domainsOnOtherHosts(host: XenHost): string[] {
   return [...names].sort();
 }
 
+/** The stack's other hosts as a `xen_host`'s `peers` (where a domain it declares may still run). */
+function peersOf(host: XenHost): PeerDeclaration[] {
+  return TerraformStack.of(host)
+    .node.findAll()
+    .filter((c): c is XenHost => c !== host && XenHost.isXenHost(c))
+    .map((c) => ({ hostId: c.hostId, connection: c.connection, migration: c.migration, pools: c.pools.map((p) => p.toSpec()) }))
+    .sort((a, b) => (a.hostId < b.hostId ? -1 : a.hostId > b.hostId ? 1 : 0));
+}
+
 export class XenHost extends Construct {
   /** Whether `x` is a XenHost. */
   static isXenHost(x: unknown): x is XenHost {
@@ -234,6 +244,7 @@ export class XenHost extends Construct {
         connection: this.connection,
         migration: this.migration,
         domainsElsewhere: domainsOnOtherHosts(this),
+        peers: peersOf(this),
       }));
     }
 

@@ -71,6 +71,17 @@ function poolAttributes(p: PoolSpec): Attrs {
     : { kind: "dir", volume_group: null, path: p.path, shared: p.shared };
 }
 
+/**
+ * Another host of the same program as one `xen_host` sees it: enough to read it and to move a
+ * domain from it (its connection, migration settings and pools), not its domains.
+ */
+export interface PeerDeclaration {
+  readonly hostId: string;
+  readonly connection: HostConnection;
+  readonly migration: HostMigration;
+  readonly pools: readonly PoolSpec[];
+}
+
 /** Everything a `xen_host` resource declares. */
 export interface HostDeclaration {
   readonly spec: HostSpec;
@@ -78,6 +89,24 @@ export interface HostDeclaration {
   readonly migration: HostMigration;
   /** Domains declared on other hosts of the same program (see the schema). */
   readonly domainsElsewhere: readonly string[];
+  /** The other hosts of the program, sorted by host id. @default - none */
+  readonly peers?: readonly PeerDeclaration[];
+}
+
+function connectionAttributes(c: HostConnection): Attrs {
+  return {
+    address: c.address,
+    port: c.port,
+    user: c.user,
+    private_key_path: c.privateKeyPath,
+    passphrase_env: c.passphraseEnv,
+    host_key: c.hostKey,
+    known_hosts_file: c.knownHostsFile,
+  };
+}
+
+function migrationAttributes(m: HostMigration): Attrs {
+  return { address: m.address, port: m.port, identity_file: m.identityFile };
 }
 
 /** The configuration of a `xen_host` resource for a declaration. */
@@ -85,22 +114,20 @@ export function hostAttributes(h: HostDeclaration): Attrs {
   const c = h.connection;
   return {
     host_id: h.spec.host,
-    ssh: {
-      address: c.address,
-      port: c.port,
-      user: c.user,
-      private_key_path: c.privateKeyPath,
-      passphrase_env: c.passphraseEnv,
-      host_key: c.hostKey,
-      known_hosts_file: c.knownHostsFile,
-    },
-    migration: { address: h.migration.address, port: h.migration.port, identity_file: h.migration.identityFile },
+    ssh: connectionAttributes(c),
+    migration: migrationAttributes(h.migration),
     pool: Object.fromEntries(h.spec.pools.map((p) => [p.name, poolAttributes(p)])),
     volume: Object.fromEntries(
       h.spec.volumes.map((v) => [volumeKey(v), { pool: v.pool, name: v.name, size_mib: v.sizeMiB, format: v.format, retention: v.retention }]),
     ),
     domain: Object.fromEntries(h.spec.domains.map((d) => [d.name, domainAttributes(d)])),
     domains_elsewhere: [...h.domainsElsewhere],
+    peers: Object.fromEntries(
+      (h.peers ?? []).map((p) => [
+        p.hostId,
+        { ssh: connectionAttributes(p.connection), migration: migrationAttributes(p.migration), pool: Object.fromEntries(p.pools.map((x) => [x.name, poolAttributes(x)])) },
+      ]),
+    ),
   };
 }
 
@@ -230,19 +257,39 @@ export function domainFromValue(name: string, v: unknown): DomainSpec {
   };
 }
 
-/** The declaration a `xen_host` configuration, plan or state holds (every value known). */
-export function hostFromValue(v: unknown): HostDeclaration {
-  const o = obj(v, "xen_host");
-  const c = obj(o["ssh"], "ssh");
-  const m = o["migration"] === null || o["migration"] === undefined ? {} : obj(o["migration"], "migration");
-  const pools: PoolSpec[] = map(o, "pool").map(([name, x]) => {
-    const p = `pool["${name}"]`;
+function poolsFrom(o: Obj, prefix: string): PoolSpec[] {
+  return map(o, "pool").map(([name, x]) => {
+    const p = `${prefix}pool["${name}"]`;
     const d = obj(x, p);
     const kind = s(d, "kind", p);
     if (kind === "lvm") return { kind: "lvm", name, volumeGroup: s(d, "volume_group", p), shared: b(d, "shared", p) };
     if (kind === "dir") return { kind: "dir", name, path: s(d, "path", p), shared: b(d, "shared", p) };
     throw new HostValueError(`${p}.kind`, `expected "lvm" or "dir", got ${JSON.stringify(kind)}`);
   });
+}
+
+function connectionFrom(v: unknown, path: string): HostConnection {
+  const c = obj(v, path);
+  return {
+    address: s(c, "address", path),
+    port: n(c, "port", path),
+    user: s(c, "user", path),
+    privateKeyPath: sn(c, "private_key_path", path),
+    passphraseEnv: sn(c, "passphrase_env", path),
+    hostKey: sn(c, "host_key", path),
+    knownHostsFile: sn(c, "known_hosts_file", path),
+  };
+}
+
+function migrationFrom(v: unknown, path: string): HostMigration {
+  const m = v === null || v === undefined ? {} : obj(v, path);
+  return { address: sn(m, "address", path), port: nn(m, "port", path), identityFile: sn(m, "identity_file", path) };
+}
+
+/** The declaration a `xen_host` configuration, plan or state holds (every value known). */
+export function hostFromValue(v: unknown): HostDeclaration {
+  const o = obj(v, "xen_host");
+  const pools = poolsFrom(o, "");
   const volumes: VolumeSpec[] = map(o, "volume").map(([key, x]) => {
     const p = `volume["${key}"]`;
     const d = obj(x, p);
@@ -258,16 +305,13 @@ export function hostFromValue(v: unknown): HostDeclaration {
   const hostId = s(o, "host_id", "xen_host");
   return {
     spec: { version: SPEC_VERSION, host: hostId, pools, volumes, domains },
-    connection: {
-      address: s(c, "address", "ssh"),
-      port: n(c, "port", "ssh"),
-      user: s(c, "user", "ssh"),
-      privateKeyPath: sn(c, "private_key_path", "ssh"),
-      passphraseEnv: sn(c, "passphrase_env", "ssh"),
-      hostKey: sn(c, "host_key", "ssh"),
-      knownHostsFile: sn(c, "known_hosts_file", "ssh"),
-    },
-    migration: { address: sn(m, "address", "migration"), port: nn(m, "port", "migration"), identityFile: sn(m, "identity_file", "migration") },
+    connection: connectionFrom(o["ssh"], "ssh"),
+    migration: migrationFrom(o["migration"], "migration"),
     domainsElsewhere: list(o, "domains_elsewhere").map((x, i) => strItem(x, `domains_elsewhere[${i}]`)),
+    peers: map(o, "peers").map(([hostId, x]): PeerDeclaration => {
+      const p = `peers["${hostId}"]`;
+      const d = obj(x, p);
+      return { hostId, connection: connectionFrom(d["ssh"], `${p}.ssh`), migration: migrationFrom(d["migration"], `${p}.migration`), pools: poolsFrom(d, `${p}.`) };
+    }),
   };
 }

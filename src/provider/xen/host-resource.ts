@@ -18,6 +18,8 @@ import { UNKNOWN, type ApplyRequest, type ApplyResponse, type ImportResponse, ty
 import { hostFromValue, volumeKey, type HostDeclaration } from "./convert.js";
 import type { HostBackend } from "./host-sessions.js";
 import { computedOf, nextBootAttribute, observeDomain, observeVolume } from "./observe.js";
+import { moveHow, peerSide, planWithPeers, type PeerCheck } from "./moves.js";
+import { describeMove } from "../../cli/move-runner.js";
 import { DOMAIN_COMPUTED, HOST_RESOURCE_TYPE } from "./schema.js";
 
 type Obj = { [k: string]: Value };
@@ -53,7 +55,7 @@ function declaredPart(v: Obj): Obj {
 const domainPath = (name: string, attribute?: string): AttributePath => (attribute === undefined ? ["domain", { key: name }] : ["domain", { key: name }, attribute]);
 
 /** Error diagnostics for the plan's refusals, at the attribute they are about. */
-function refusals(plan: Plan): Diagnostic[] {
+function refusals(plan: Pick<Plan, "actions">): Diagnostic[] {
   return plan.actions.flatMap((a): Diagnostic[] => {
     if (a.class !== "refused") return [];
     const attribute: AttributePath =
@@ -64,7 +66,11 @@ function refusals(plan: Plan): Diagnostic[] {
           : a.kind === "refuse-scheduler"
             ? domainPath(a.domain, "weight")
             : domainPath(a.domain);
-    return [{ severity: "error", summary: `${actionSubject(a)}: refused`, detail: `${a.reason}\nFix: ${a.fix}`, attribute }];
+    const summary =
+      a.kind === "refuse-move"
+        ? `domain ${a.domain}: moving it from ${a.old ?? a.sources.join(" or ")} to ${a.new} is refused (${a.check}); nothing is started on ${a.new}`
+        : `${actionSubject(a)}: refused`;
+    return [{ severity: "error", summary, detail: `${a.reason}\nFix: ${a.fix}`, attribute }];
   });
 }
 
@@ -183,9 +189,11 @@ export class HostResource {
     } catch (e) {
       return { planned, requiresReplace, diagnostics: [diagnosticOf(e, `planning host ${String(proposed["host_id"])} failed`)] };
     }
+    let check: PeerCheck;
     try {
       const { live } = await this.sessions.read(decl.spec, decl.connection);
-      plan = diffHost(decl.spec, live);
+      check = await planWithPeers(this.sessions, decl, live);
+      plan = check.plan;
     } catch (e) {
       if (prior !== null || e instanceof DiffInputError) {
         return { planned, requiresReplace, diagnostics: [diagnosticOf(e, `planning host ${decl.spec.host} failed`)] };
@@ -212,7 +220,8 @@ export class HostResource {
     for (const a of plan.actions) if ("domain" in a) byDomain.set(a.domain, [...(byDomain.get(a.domain) ?? []), a]);
     for (const [name, d] of entries(proposed["domain"])) {
       const actions = byDomain.get(name) ?? [];
-      const boots = actions.some((a) => a.kind === "create-domain" || a.kind === "restart-domain");
+      const moves = actions.some((a) => a.kind === "move-domain");
+      const boots = moves || actions.some((a) => a.kind === "create-domain" || a.kind === "restart-domain");
       const vifsChange = actions.some((a) => a.kind === "network-attach" || a.kind === "network-detach");
       const priorD = priorDomains.get(name);
       const next: Obj = { ...d, pending_restart: computedOf(undefined, plan, name, new Map())["pending_restart"] as Value };
@@ -220,11 +229,13 @@ export class HostResource {
       for (const k of ["domid", "uuid", "state"] as const) next[k] = known ? (priorD[k] ?? null) : UNKNOWN;
       next["mac_addresses"] = known && !vifsChange ? (priorD["mac_addresses"] ?? []) : UNKNOWN;
       next["ip_addresses"] = known && !vifsChange ? (priorD["ip_addresses"] ?? []) : UNKNOWN;
+      // What the moved domain still waits for is known once it runs here.
+      if (moves) next["pending_restart"] = UNKNOWN;
       plannedDomains.set(name, next);
     }
     planned["domain"] = Object.fromEntries(plannedDomains);
     const gone = dropped(priorDecl, decl);
-    const diagnostics: Diagnostic[] = [...refusals(plan), ...bootWarnings(plan, priorDomains, plannedDomains)];
+    const diagnostics: Diagnostic[] = [...refusals(plan), ...moveWarnings(check), ...bootWarnings(plan, priorDomains, plannedDomains)];
     for (const name of gone.domains) {
       diagnostics.push({
         severity: "warning",
@@ -254,11 +265,13 @@ export class HostResource {
     try {
       await this.sessions.exclusive(host, async () => {
         await this.removeDropped(priorDecl, decl);
+        await this.moveArriving(decl);
         await this.sessions.apply(decl.spec, decl.connection, this.log);
         this.sessions.invalidate(host);
       });
     } catch (e) {
       this.sessions.invalidate(host);
+      if (e instanceof ApplyRefused) return { state: prior ?? null, diagnostics: e.diagnostics };
       // The host keeps what was applied; the next refresh reads it and the next apply continues.
       return { state: prior ?? null, diagnostics: [diagnosticOf(e, `applying host ${host} failed`)] };
     }
@@ -322,6 +335,41 @@ export class HostResource {
     return { resources: [{ type: HOST_RESOURCE_TYPE, state }] };
   }
 
+  /**
+   * Before the host is reconciled: the declared domains it does not run are looked for on the
+   * peers again (fresh reads), and each one a peer holds is moved here with reconcile/move.ts
+   * (which takes both host locks and checks everything once more). Refused — nothing is
+   * changed, and the reconcile does not run, so no second copy is ever booted — when a move is
+   * refused, when a peer cannot be read (it may hold the domain), or when the backend cannot move.
+   */
+  private async moveArriving(decl: HostDeclaration): Promise<void> {
+    const host = decl.spec.host;
+    const { live } = await this.sessions.read(decl.spec, decl.connection, true);
+    const check = await planWithPeers(this.sessions, decl, live, true);
+    const problems: Diagnostic[] = refusals({ actions: check.refusals });
+    for (const p of check.unreadable) {
+      problems.push({
+        severity: "error",
+        summary: `host ${p.hostId} could not be read: ${check.arriving.join(", ")} not started on ${host}`,
+        detail:
+          `${p.message}\n${check.arriving.join(", ")} ${check.arriving.length === 1 ? "is" : "are"} declared on ${host} and not running there, and ${p.hostId} (another host of the program) may still run ${check.arriving.length === 1 ? "it" : "them"}: starting ${check.arriving.length === 1 ? "it" : "them"} here could boot a second copy of a guest. Nothing was changed on ${host}.\n` +
+          `Fix: make ${p.hostId} reachable and apply again (a domain it holds is then moved); if ${p.hostId} is gone for good, remove its XenHost from the program.`,
+        attribute: ["peers", { key: p.hostId }],
+      });
+    }
+    const peers = new Map((decl.peers ?? []).map((p) => [p.hostId, p]));
+    if (check.moves.length > 0 && this.sessions.move === undefined) {
+      problems.push({ severity: "error", summary: `host ${host}: this provider's backend cannot move domains`, detail: `${check.moves.map((m) => m.domain).join(", ")} run on another host; nothing was changed.` });
+    }
+    if (problems.length > 0) throw new ApplyRefused(problems);
+    for (const m of check.moves) {
+      const peer = peers.get(m.old)!;
+      this.log(`cdktf-xen: domain ${m.domain}: move ${m.old} → ${m.new} (${moveHow(m)})`);
+      const outcome = await this.sessions.move!(m.domain, peerSide(peer), { spec: decl.spec, connection: decl.connection, migration: decl.migration }, this.log);
+      this.log(`cdktf-xen: ${describeMove(m.domain, m.old, m.new, outcome)}`);
+    }
+  }
+
   /** Shuts down and removes dropped domains; deletes dropped volumes whose retention says so. */
   private async removeDropped(prior: HostDeclaration | null, next: HostDeclaration | null): Promise<void> {
     if (prior === null) return;
@@ -340,6 +388,33 @@ export class HostResource {
     }
     this.sessions.invalidate(prior.spec.host);
   }
+}
+
+/** An apply refused before anything was changed, with its diagnostics. */
+class ApplyRefused extends Error {
+  constructor(readonly diagnostics: Diagnostic[]) {
+    super(diagnostics.map((d) => d.summary).join("; "));
+    this.name = "ApplyRefused";
+  }
+}
+
+/** A warning per planned move: it is an in-place update of this host, carried out by its apply. */
+function moveWarnings(check: PeerCheck): Diagnostic[] {
+  const out: Diagnostic[] = check.moves.map((m) => ({
+    severity: "warning",
+    summary: `domain ${m.domain}: moves from ${m.old} to ${m.new} (${moveHow(m)})`,
+    detail: `${m.reason} The apply of ${m.new} carries it out (xl migrate for a live move), after checking both hosts again; ${m.old} never removes it.`,
+    attribute: domainPath(m.domain),
+  }));
+  for (const p of check.unreadable) {
+    out.push({
+      severity: "warning",
+      summary: `host ${p.hostId} could not be read: whether it still runs ${check.arriving.join(", ")} is unknown`,
+      detail: `${p.message}\nThe apply reads it again, and refuses to start ${check.arriving.join(", ")} here while it cannot tell (a domain that runs there is moved, never booted a second time).`,
+      attribute: ["peers", { key: p.hostId }],
+    });
+  }
+  return out;
 }
 
 function safeDecl(v: Obj): HostDeclaration | null {

@@ -5,7 +5,9 @@
  * (the dom0 host lock serializes against every other applier too). Hosts run in parallel.
  */
 import { canonicalJson } from "../../model/canonical.js";
-import type { HostConnection, HostSpec } from "../../model/spec.js";
+import type { HostConnection, HostMigration, HostSpec } from "../../model/spec.js";
+import { moveBetween, type HopOpener } from "../../cli/move-runner.js";
+import type { MoveEnd, MoveOutcome } from "../../reconcile/move.js";
 import { applyHost, readHost, type Log } from "../../reconcile/reconciler.js";
 import { destroyDomain, destroyVolume } from "../../reconcile/destroy.js";
 import { formatPlan } from "../../diff/format.js";
@@ -28,6 +30,13 @@ export interface SessionStats {
   readonly reads: number;
 }
 
+/** One end of a move as the provider knows it (the source's spec: its pools, no domains). */
+export interface MoveSide {
+  readonly spec: HostSpec;
+  readonly connection: HostConnection;
+  readonly migration: HostMigration;
+}
+
 /**
  * What the `xen_host` handlers need of the hosts: reads shared per run, the apply, the two
  * destroys, and per-host mutual exclusion. {@link HostSessions} is the real one (SSH to dom0);
@@ -38,6 +47,12 @@ export interface HostBackend {
   apply(spec: HostSpec, connection: HostConnection, log: Log): Promise<void>;
   destroyDomain(hostId: string, connection: HostConnection, name: string, log: Log): Promise<string>;
   destroyVolume(hostId: string, connection: HostConnection, pool: PoolSpec, volume: VolumeSpec, log: Log): Promise<string>;
+  /**
+   * Moves `domain` from `source` to `target` with reconcile/move.ts (both host locks, every
+   * pre-check again, xl migrate as a job on the source). A backend without it cannot move: the
+   * target's apply then refuses the domain rather than boot a second copy.
+   */
+  move?(domain: string, source: MoveSide, target: MoveSide, log: Log): Promise<MoveOutcome>;
   invalidate(hostId: string): void;
   exclusive<T>(hostId: string, fn: () => Promise<T>): Promise<T>;
   closeAll(): Promise<void>;
@@ -51,9 +66,15 @@ export class HostSessions implements HostBackend {
   #connections = 0;
   #readCount = 0;
 
-  /** @param factory makes each host's transport @default ssh2TransportFactory() */
-  constructor(factory: TransportFactory = ssh2TransportFactory()) {
+  readonly #openHop: HopOpener | undefined;
+
+  /**
+   * @param factory makes each host's transport @default ssh2TransportFactory()
+   * @param openHop opens a source's agent-forwarded connection for a move @default - ssh2 with the agent forwarded
+   */
+  constructor(factory: TransportFactory = ssh2TransportFactory(), openHop?: HopOpener) {
     this.#factory = factory;
+    this.#openHop = openHop;
   }
 
   /** The host's transport for these connection settings, opened on first use. */
@@ -106,6 +127,22 @@ export class HostSessions implements HostBackend {
 
   async destroyVolume(hostId: string, connection: HostConnection, pool: PoolSpec, volume: VolumeSpec, log: Log): Promise<string> {
     return destroyVolume(this.transport(hostId, connection), pool, volume, { log });
+  }
+
+  async move(domain: string, source: MoveSide, target: MoveSide, log: Log): Promise<MoveOutcome> {
+    const end = (side: MoveSide): MoveEnd => ({
+      hostId: side.spec.host,
+      spec: side.spec,
+      connection: side.connection,
+      migration: side.migration,
+      transport: this.transport(side.spec.host, side.connection),
+    });
+    try {
+      return await moveBetween(domain, end(source), end(target), log, this.#openHop);
+    } finally {
+      this.invalidate(source.spec.host);
+      this.invalidate(target.spec.host);
+    }
   }
 
   /** Forgets every cached reading of the host (its state changed). */

@@ -116,6 +116,12 @@ const migrationAttributes: Record<string, Attribute> = {
   identity_file: str("Key file on this dom0 used when it is a migration source; null forwards the agent.", true),
 };
 
+const peerAttributes: Record<string, Attribute> = {
+  ssh: { nested: { nesting: "single", attributes: connectionAttributes }, description: "How to reach the peer's dom0 over SSH.", required: true },
+  migration: { nested: { nesting: "single", attributes: migrationAttributes }, description: "How the peer's dom0 takes part in a migration.", optional: true },
+  pool: { nested: { nesting: "map", attributes: poolAttributes }, description: "The peer's storage pools, by name (which are shared).", optional: true },
+};
+
 /** The `xen_host` resource. */
 export const HOST_SCHEMA: Schema = {
   version: HOST_SCHEMA_VERSION,
@@ -132,6 +138,12 @@ export const HOST_SCHEMA: Schema = {
     domains_elsewhere: {
       type: ["list", "string"],
       description: "Domains the same program declares on other hosts: never removed from this one by its apply (they move).",
+      optional: true,
+    },
+    peers: {
+      nested: { nesting: "map", attributes: peerAttributes },
+      description:
+        "The other hosts of the same program, by host id (connection, migration settings and pools; not their domains): where a domain newly declared here may still run. It is moved from there, never booted a second time.",
       optional: true,
     },
   },

@@ -1,0 +1,227 @@
+/**
+ * Moves through the native provider, on an in-memory fleet of two hosts (the diff engine's own
+ * host model, src/diff/simulate.ts): a domain whose declared host changed from A to B is, in
+ * B's plan, a move (a warning, computed values unknown, no create) or refused (an error naming
+ * the domain with the reason and fix) — never a second copy — and B's apply moves it through
+ * the backend before reconciling B. Also the `peers` attribute, synthesized from a stack.
+ */
+import { describe, expect, it } from "vitest";
+import { Testing, TerraformStack } from "cdktf";
+import { diffHost } from "../../../src/diff/diff.js";
+import { applyPlan, liveHostFromSpec, MODEL_HOST_INFO } from "../../../src/diff/simulate.js";
+import type { DomainSpec, HostConnection, HostMigration, HostSpec, PoolSpec, VolumeSpec } from "../../../src/model/spec.js";
+import { LifecycleResource, MigrationPolicy, DomainType, Size, XenDomain, XenHost, XenStoragePool, XenVolume } from "../../../src/index.js";
+import { UNKNOWN, type Diagnostic, type Value } from "../../../src/provider/protocol/types.js";
+import { hostAttributes, hostFromValue, type PeerDeclaration } from "../../../src/provider/xen/convert.js";
+import { HostResource } from "../../../src/provider/xen/host-resource.js";
+import type { HostBackend, HostReadingCache, MoveSide } from "../../../src/provider/xen/host-sessions.js";
+import type { MoveOutcome } from "../../../src/reconcile/move.js";
+import type { LiveHost } from "../../../src/xl/live.js";
+import { pvDomain } from "../diff/support.js";
+
+const A = "fleet/xen-a";
+const B = "fleet/xen-b";
+const conn = (address: string): HostConnection => ({ address, port: 22, user: "root", privateKeyPath: null, passphraseEnv: null, hostKey: "SHA256:x", knownHostsFile: null });
+const MIGRATION: HostMigration = { address: null, port: null, identityFile: null };
+const SHARED: PoolSpec = { kind: "dir", name: "nfs", path: "/srv/shared", shared: true };
+const LOCAL: PoolSpec = { kind: "lvm", name: "vg0", volumeGroup: "vg0", shared: false };
+
+/** web-1: PVH, its root disk in the shared pool (or the local one). */
+function web(overrides: Partial<DomainSpec> = {}, pool: PoolSpec = SHARED): DomainSpec {
+  const target = pool.kind === "dir" ? `${pool.path}/web-1-root` : `/dev/${pool.volumeGroup}/web-1-root`;
+  return pvDomain({ name: "web-1", type: "pvh", cpuid: "host,rdtscp=0", disks: [{ vdev: "xvda", target, format: "raw", access: "rw", devtype: "disk", volume: `${pool.name}/web-1-root` }], ...overrides });
+}
+const rootOf = (pool: PoolSpec): VolumeSpec => ({ pool: pool.name, name: "web-1-root", sizeMiB: 256, format: "raw", retention: "retain" });
+
+function hostSpec(host: string, domains: readonly DomainSpec[], pool: PoolSpec = SHARED): HostSpec {
+  return { version: 1, host, pools: [SHARED, LOCAL], volumes: domains.length === 0 ? [] : [rootOf(pool)], domains };
+}
+
+const peer = (host: string, address: string): PeerDeclaration => ({ hostId: host, connection: conn(address), migration: MIGRATION, pools: [SHARED, LOCAL] });
+
+/** B's `xen_host` value declaring `domains`, with A as its peer. */
+function valueOfB(domains: readonly DomainSpec[], pool: PoolSpec = SHARED): Value {
+  return JSON.parse(
+    JSON.stringify(hostAttributes({ spec: hostSpec(B, domains, pool), connection: conn("10.0.0.12"), migration: MIGRATION, domainsElsewhere: [], peers: [peer(A, "10.0.0.11")] })),
+  ) as Value;
+}
+
+/** Two hosts in memory: live states by host id; records reads, applies and moves. */
+class Fleet implements HostBackend {
+  readonly live = new Map<string, LiveHost>();
+  readonly reads: string[] = [];
+  readonly applied: string[] = [];
+  readonly moves: string[] = [];
+  unreachable = new Set<string>();
+
+  async read(spec: HostSpec): Promise<HostReadingCache> {
+    this.reads.push(spec.host);
+    if (this.unreachable.has(spec.host)) throw new Error(`connect ECONNREFUSED (${spec.host})`);
+    return { live: this.live.get(spec.host)!, addresses: new Map() };
+  }
+  async apply(spec: HostSpec): Promise<void> {
+    this.applied.push(spec.host);
+    const live = this.live.get(spec.host)!;
+    this.live.set(spec.host, applyPlan(live, diffHost(spec, live)));
+  }
+  async move(domain: string, source: MoveSide, target: MoveSide): Promise<MoveOutcome> {
+    this.moves.push(`${domain} ${source.spec.host} -> ${target.spec.host}`);
+    const from = this.live.get(source.spec.host)!;
+    const d = from.domains.find((x) => x.name === domain)!;
+    this.live.set(source.spec.host, { ...from, domains: from.domains.filter((x) => x !== d), configFiles: from.configFiles.filter((c) => c.name !== domain) });
+    const to = this.live.get(target.spec.host)!;
+    const cfg = from.configFiles.find((c) => c.name === domain)!;
+    this.live.set(target.spec.host, { ...to, domains: [...to.domains, { ...d, domid: 42 }], configFiles: [...to.configFiles, cfg] });
+    return { kind: "moved", method: "live", seconds: 30, migrateSeconds: 29, copied: [] };
+  }
+  async destroyDomain(): Promise<string> {
+    throw new Error("not expected");
+  }
+  async destroyVolume(): Promise<string> {
+    return "kept (retention retain)";
+  }
+  invalidate(): void {}
+  async exclusive<T>(_h: string, fn: () => Promise<T>): Promise<T> {
+    return fn();
+  }
+  async closeAll(): Promise<void> {}
+}
+
+/** A runs web-1 (as its former declaration), B runs nothing and has xenbr0. */
+function fleet(domainOnA: DomainSpec = web(), info = MODEL_HOST_INFO): Fleet {
+  const f = new Fleet();
+  const onA = liveHostFromSpec(hostSpec(A, [domainOnA], domainOnA.disks[0]!.target.startsWith("/dev/") ? LOCAL : SHARED), info);
+  f.live.set(A, onA);
+  f.live.set(B, { ...liveHostFromSpec(hostSpec(B, []), info), bridges: ["xenbr0"] });
+  return f;
+}
+
+const errors = (d: readonly Diagnostic[] | undefined) => (d ?? []).filter((x) => x.severity === "error");
+const warnings = (d: readonly Diagnostic[] | undefined) => (d ?? []).filter((x) => x.severity === "warning");
+
+describe("B's plan of a domain whose declared host changed from A to B", () => {
+  it("GIVEN web-1 running on A with its disk on shared storage WHEN B plans THEN a warning says it moves live, its computed values are unknown, and nothing is created", async () => {
+    const f = fleet();
+    const res = await new HostResource(f, () => undefined).plan({ prior: null, proposed: valueOfB([web()]), config: null, priorPrivate: Buffer.alloc(0) });
+    expect(errors(res.diagnostics)).toEqual([]);
+    expect(warnings(res.diagnostics)).toEqual([
+      expect.objectContaining({ summary: "domain web-1: moves from fleet/xen-a to fleet/xen-b (live)", attribute: ["domain", { key: "web-1" }] }),
+    ]);
+    const planned = res.planned as { domain: Record<string, Record<string, Value>> };
+    for (const k of ["domid", "uuid", "state", "pending_restart"]) expect(planned.domain["web-1"]?.[k]).toBe(UNKNOWN);
+    expect(f.reads.sort()).toEqual([A, B]);
+  });
+
+  it("GIVEN every declared domain runs on B WHEN B plans THEN no peer is read", async () => {
+    const f = fleet();
+    f.live.set(B, liveHostFromSpec(hostSpec(B, [web()])));
+    const res = await new HostResource(f, () => undefined).plan({ prior: null, proposed: valueOfB([web()]), config: null, priorPrivate: Buffer.alloc(0) });
+    expect(res.diagnostics ?? []).toEqual([]);
+    expect(f.reads).toEqual([B]);
+  });
+
+  it.each([
+    ["policy refuse", web({ migration: "refuse" }), SHARED, MODEL_HOST_INFO, /policy is "refuse"/],
+    ["a PV guest on a Xen without shadow paging", web({ type: "pv", cpuid: null }), SHARED, MODEL_HOST_INFO, /shadow paging/],
+    ["a disk not on shared storage", web({}, LOCAL), LOCAL, MODEL_HOST_INFO, /not on shared storage/],
+    ["a bridge B lacks", web({ vifs: [{ bridge: "xenbr9", mac: null, model: null, rate: null }] }), SHARED, MODEL_HOST_INFO, /bridge xenbr9/],
+    ["too little memory on B", web({ memoryMiB: 4096, maxMemoryMiB: 4096 }), SHARED, MODEL_HOST_INFO, /free memory/],
+  ])("GIVEN %s WHEN B plans THEN an error names web-1 with the reason and fix, and B's apply refuses without creating anything", async (_label, d, pool, info, reason) => {
+    const f = fleet(d, info);
+    const resource = new HostResource(f, () => undefined);
+    const proposed = valueOfB([d], pool);
+    const res = await resource.plan({ prior: null, proposed, config: null, priorPrivate: Buffer.alloc(0) });
+    const errs = errors(res.diagnostics);
+    expect(errs.length).toBeGreaterThan(0);
+    expect(errs.map((e) => e.summary).join("\n")).toMatch(/^domain web-1: moving it from fleet\/xen-a to fleet\/xen-b is refused/m);
+    expect(errs.map((e) => e.detail).join("\n")).toMatch(reason);
+    expect(errs.every((e) => /Fix: /.test(e.detail ?? ""))).toBe(true);
+    // Terraform never applies a plan with errors; an apply of the same values refuses too.
+    const out = await resource.apply({ prior: null, planned: { ...(proposed as object), id: B } as Value, config: null, plannedPrivate: Buffer.alloc(0) });
+    expect(errors(out.diagnostics).length).toBeGreaterThan(0);
+    expect(f.applied).toEqual([]);
+    expect(f.moves).toEqual([]);
+    expect(f.live.get(B)!.domains).toEqual([]);
+  });
+
+  it("GIVEN A cannot be read WHEN B plans THEN a warning says so; B's apply refuses to start web-1", async () => {
+    const f = fleet();
+    f.unreachable.add(A);
+    const resource = new HostResource(f, () => undefined);
+    const res = await resource.plan({ prior: null, proposed: valueOfB([web()]), config: null, priorPrivate: Buffer.alloc(0) });
+    expect(errors(res.diagnostics)).toEqual([]);
+    expect(warnings(res.diagnostics).map((w) => w.summary)).toEqual(["host fleet/xen-a could not be read: whether it still runs web-1 is unknown"]);
+    const out = await resource.apply({ prior: null, planned: res.planned, config: null, plannedPrivate: Buffer.alloc(0) });
+    expect(errors(out.diagnostics).map((e) => e.summary)).toEqual(["host fleet/xen-a could not be read: web-1 not started on fleet/xen-b"]);
+    expect(f.applied).toEqual([]);
+  });
+});
+
+describe("B's apply of a move", () => {
+  it("moves web-1 through the backend, then reconciles B, and reads its new domid", async () => {
+    const f = fleet();
+    const resource = new HostResource(f, () => undefined);
+    const res = await resource.plan({ prior: null, proposed: valueOfB([web()]), config: null, priorPrivate: Buffer.alloc(0) });
+    const out = await resource.apply({ prior: null, planned: res.planned, config: null, plannedPrivate: Buffer.alloc(0) });
+    expect(out.diagnostics ?? []).toEqual([]);
+    expect(f.moves).toEqual(["web-1 fleet/xen-a -> fleet/xen-b"]);
+    expect(f.applied).toEqual([B]);
+    expect(f.live.get(A)!.domains).toEqual([]);
+    expect(f.live.get(B)!.domains.filter((d) => d.name === "web-1")).toHaveLength(1);
+    expect((out.state as { domain: Record<string, { domid: number }> }).domain["web-1"]?.domid).toBe(42);
+  });
+
+  it("GIVEN A applied first (it keeps web-1: declared elsewhere) THEN B's apply still moves it; GIVEN B first THEN A's apply finds nothing to remove", async () => {
+    const f = fleet();
+    const a = new HostResource(f, () => undefined);
+    const aPrior = JSON.parse(JSON.stringify(hostAttributes({ spec: hostSpec(A, [web()]), connection: conn("10.0.0.11"), migration: MIGRATION, domainsElsewhere: [], peers: [peer(B, "10.0.0.12")] })));
+    const aNext = JSON.parse(JSON.stringify(hostAttributes({ spec: hostSpec(A, []), connection: conn("10.0.0.11"), migration: MIGRATION, domainsElsewhere: ["web-1"], peers: [peer(B, "10.0.0.12")] })));
+    const aPlan = await a.plan({ prior: { ...aPrior, id: A }, proposed: aNext, config: null, priorPrivate: Buffer.alloc(0) });
+    expect(aPlan.diagnostics ?? []).toEqual([]);
+    const aOut = await a.apply({ prior: { ...aPrior, id: A }, planned: aPlan.planned, config: null, plannedPrivate: Buffer.alloc(0) });
+    expect(aOut.diagnostics ?? []).toEqual([]);
+    expect(f.live.get(A)!.domains.map((d) => d.name)).toEqual(["web-1"]);
+    const b = new HostResource(f, () => undefined);
+    const bPlan = await b.plan({ prior: null, proposed: valueOfB([web()]), config: null, priorPrivate: Buffer.alloc(0) });
+    await b.apply({ prior: null, planned: bPlan.planned, config: null, plannedPrivate: Buffer.alloc(0) });
+    expect(f.moves).toEqual(["web-1 fleet/xen-a -> fleet/xen-b"]);
+  });
+});
+
+describe("the peers attribute", () => {
+  it("lists every other XenHost of the stack with its connection, migration settings and pools, not its domains, and reads back", () => {
+    const app = Testing.app();
+    const stack = new TerraformStack(app, "fleet");
+    const mk = (id: string, address: string, identityFile?: string) => {
+      const host = new XenHost(stack, id, {
+        address,
+        hostKey: "SHA256:abc",
+        privateKeyPath: "/home/op/.ssh/id_ed25519",
+        migration: { address: address.replace("10.0.0", "10.9.0"), ...(identityFile === undefined ? {} : { identityFile }) },
+        lifecycleResource: LifecycleResource.PROVIDER,
+      });
+      const pool = new XenStoragePool(stack, `${id}-nfs`, { host, name: "nfs", directory: "/srv/xen-shared", shared: true });
+      return { host, pool };
+    };
+    const a = mk("xen-a", "10.0.0.11");
+    const b = mk("xen-b", "10.0.0.12", "/root/.ssh/id_migration");
+    const root = new XenVolume(stack, "web-1-root", { pool: a.pool, size: Size.gibibytes(1) });
+    new XenDomain(stack, "web-1", { host: a.host, type: DomainType.PVH, memory: Size.mebibytes(256), kernel: "/boot/vmlinuz", disks: [{ volume: root, vdev: "xvda" }], migration: MigrationPolicy.LIVE });
+    const synth = JSON.parse(Testing.synth(stack)) as { resource: { xen_host: Record<string, Record<string, unknown>> } };
+    const hosts = Object.values(synth.resource.xen_host);
+    const ofB = hosts.find((h) => h["host_id"] === "fleet/xen-b")!;
+    expect(ofB["peers"]).toEqual({
+      "fleet/xen-a": {
+        ssh: { address: "10.0.0.11", port: 22, user: "root", private_key_path: "/home/op/.ssh/id_ed25519", passphrase_env: null, host_key: "SHA256:abc", known_hosts_file: null },
+        migration: { address: "10.9.0.11", port: null, identity_file: null },
+        pool: { nfs: { kind: "dir", path: "/srv/xen-shared", volume_group: null, shared: true } },
+      },
+    });
+    const ofA = hosts.find((h) => h["host_id"] === "fleet/xen-a")!;
+    expect(Object.keys(ofA["peers"] as object)).toEqual(["fleet/xen-b"]);
+    expect(JSON.stringify(ofA["peers"])).not.toMatch(/web-1/);
+    expect(hostFromValue(ofA).peers).toEqual([
+      { hostId: "fleet/xen-b", connection: b.host.connection, migration: { address: "10.9.0.12", port: null, identityFile: "/root/.ssh/id_migration" }, pools: [b.pool.toSpec()] },
+    ]);
+  });
+});
