@@ -18,7 +18,7 @@ import { UNKNOWN, type ApplyRequest, type ApplyResponse, type ImportResponse, ty
 import { hostFromValue, volumeKey, type HostDeclaration } from "./convert.js";
 import type { HostBackend } from "./host-sessions.js";
 import { computedOf, nextBootAttribute, observeDomain, observeVolume } from "./observe.js";
-import { moveHow, peerSide, planWithPeers, type PeerCheck } from "./moves.js";
+import { moveHow, peerSide, peersToCheck, planWithPeers, sharingPeer, type PeerCheck } from "./moves.js";
 import { describeMove } from "../../cli/move-runner.js";
 import { DOMAIN_COMPUTED, HOST_RESOURCE_TYPE } from "./schema.js";
 
@@ -192,7 +192,7 @@ export class HostResource {
     let check: PeerCheck;
     try {
       const { live } = await this.sessions.read(decl.spec, decl.connection);
-      check = await planWithPeers(this.sessions, decl, live);
+      check = await planWithPeers(this.sessions, decl, priorDecl, live);
       plan = check.plan;
     } catch (e) {
       if (prior !== null || e instanceof DiffInputError) {
@@ -265,7 +265,7 @@ export class HostResource {
     try {
       await this.sessions.exclusive(host, async () => {
         await this.removeDropped(priorDecl, decl);
-        await this.moveArriving(decl);
+        await this.moveArriving(decl, priorDecl);
         await this.sessions.apply(decl.spec, decl.connection, this.log);
         this.sessions.invalidate(host);
       });
@@ -342,10 +342,10 @@ export class HostResource {
    * changed, and the reconcile does not run, so no second copy is ever booted — when a move is
    * refused, when a peer cannot be read (it may hold the domain), or when the backend cannot move.
    */
-  private async moveArriving(decl: HostDeclaration): Promise<void> {
+  private async moveArriving(decl: HostDeclaration, prior: HostDeclaration | null): Promise<void> {
     const host = decl.spec.host;
     const { live } = await this.sessions.read(decl.spec, decl.connection, true);
-    const check = await planWithPeers(this.sessions, decl, live, true);
+    const check = await planWithPeers(this.sessions, decl, prior, live, true);
     const problems: Diagnostic[] = refusals({ actions: check.refusals });
     for (const p of check.unreadable) {
       problems.push({
@@ -357,7 +357,7 @@ export class HostResource {
         attribute: ["peers", { key: p.hostId }],
       });
     }
-    const peers = new Map((decl.peers ?? []).map((p) => [p.hostId, p]));
+    const peers = new Map(peersToCheck(decl, prior).map((p) => [p.hostId, p]));
     if (check.moves.length > 0 && this.sessions.move === undefined) {
       problems.push({ severity: "error", summary: `host ${host}: this provider's backend cannot move domains`, detail: `${check.moves.map((m) => m.domain).join(", ")} run on another host; nothing was changed.` });
     }
@@ -380,9 +380,15 @@ export class HostResource {
       const outcome = await this.sessions.destroyDomain(prior.spec.host, connection, name, this.log);
       this.log(`cdktf-xen: domain ${name} on ${prior.spec.host}: ${outcome}`);
     }
+    const peers = next === null ? (prior.peers ?? []) : peersToCheck(next, prior);
     for (const v of gone.volumes) {
       const pool = prior.spec.pools.find((p) => p.name === v.pool);
       if (pool === undefined) continue;
+      const sharer = v.retention === "delete" ? sharingPeer(pool, peers) : undefined;
+      if (sharer !== undefined) {
+        this.log(`cdktf-xen: volume ${volumeKey(v)} on ${prior.spec.host}: kept: pool ${pool.name} is shared storage that ${sharer} declares too (a domain that moved there may use it); delete it by hand if nothing does`);
+        continue;
+      }
       const outcome = await this.sessions.destroyVolume(prior.spec.host, connection, pool, v, this.log);
       this.log(`cdktf-xen: volume ${volumeKey(v)} on ${prior.spec.host}: ${outcome}`);
     }

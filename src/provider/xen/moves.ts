@@ -9,7 +9,7 @@
 import { diffFleet, type FleetHost } from "../../diff/move.js";
 import { diffHost } from "../../diff/diff.js";
 import type { MoveDomainAction, Plan, RefuseMoveAction } from "../../diff/plan.js";
-import { SPEC_VERSION, type HostSpec } from "../../model/spec.js";
+import { SPEC_VERSION, type HostSpec, type PoolSpec } from "../../model/spec.js";
 import type { LiveHost } from "../../xl/live.js";
 import type { HostDeclaration, PeerDeclaration } from "./convert.js";
 import type { HostBackend, MoveSide } from "./host-sessions.js";
@@ -22,6 +22,29 @@ export function peerSpec(peer: PeerDeclaration): HostSpec {
 /** The peer as one end of a move. */
 export function peerSide(peer: PeerDeclaration): MoveSide {
   return { spec: peerSpec(peer), connection: peer.connection, migration: peer.migration };
+}
+
+/**
+ * The peers to look at: the declared ones, plus those of the prior state the program no longer
+ * declares (a host removed in the same change as its domains moved away still runs them until
+ * they move: it must be looked at, or its guests would be booted a second time here).
+ */
+export function peersToCheck(decl: HostDeclaration, prior: HostDeclaration | null): PeerDeclaration[] {
+  const declared = (decl.peers ?? []).filter((p) => p.hostId !== decl.spec.host);
+  const known = new Set(declared.map((p) => p.hostId));
+  const former = (prior?.peers ?? []).filter((p) => p.hostId !== decl.spec.host && !known.has(p.hostId));
+  return [...declared, ...former].sort((a, b) => (a.hostId < b.hostId ? -1 : a.hostId > b.hostId ? 1 : 0));
+}
+
+/**
+ * The peer that declares a shared pool on the same storage (volume group or directory) as
+ * `pool`, if any: a volume there may be in use by a domain that moved to it, so this host never
+ * deletes it (the peers attribute does not list volumes; this errs on the side of the data).
+ */
+export function sharingPeer(pool: PoolSpec, peers: readonly PeerDeclaration[]): string | undefined {
+  if (!pool.shared) return undefined;
+  const place = (p: PoolSpec): string => (p.kind === "lvm" ? `lvm:${p.volumeGroup}` : `dir:${p.path.replace(/\/+$/, "")}`);
+  return peers.find((peer) => peer.pools.some((p) => p.shared && place(p) === place(pool)))?.hostId;
 }
 
 /** Declared domains the host does not run: the ones a peer may still hold. Sorted. */
@@ -50,12 +73,12 @@ export interface PeerCheck {
 
 /**
  * The host's plan, looking for its arriving domains on the peers. Peers are read only when
- * some declared domain does not run here (an in-sync fleet costs no peer read); `fresh` reads
- * them again (the apply).
+ * some declared domain does not run here (an in-sync fleet costs no peer read); `prior` is the
+ * resource's prior state (its former peers are looked at too); `fresh` reads them again (the apply).
  */
-export async function planWithPeers(backend: HostBackend, decl: HostDeclaration, live: LiveHost, fresh = false): Promise<PeerCheck> {
+export async function planWithPeers(backend: HostBackend, decl: HostDeclaration, prior: HostDeclaration | null, live: LiveHost, fresh = false): Promise<PeerCheck> {
   const arriving = arrivingDomains(decl.spec, live);
-  const peers = (decl.peers ?? []).filter((p) => p.hostId !== decl.spec.host);
+  const peers = peersToCheck(decl, prior);
   if (arriving.length === 0 || peers.length === 0) {
     return { plan: diffHost(decl.spec, live), moves: [], refusals: [], arriving, unreadable: [] };
   }

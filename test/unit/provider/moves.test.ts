@@ -157,6 +157,35 @@ describe("B's plan of a domain whose declared host changed from A to B", () => {
   });
 });
 
+describe("peers no longer declared", () => {
+  it("GIVEN A removed from the program in the same change WHEN B plans THEN A (from B's prior state) is still looked at: the move is planned, not a create", async () => {
+    const f = fleet();
+    const prior = { ...(valueOfB([]) as object), id: B } as Value;
+    const proposed = JSON.parse(JSON.stringify(hostAttributes({ spec: hostSpec(B, [web()]), connection: conn("10.0.0.12"), migration: MIGRATION, domainsElsewhere: [], peers: [] }))) as Value;
+    const res = await new HostResource(f, () => undefined).plan({ prior, proposed, config: null, priorPrivate: Buffer.alloc(0) });
+    expect(warnings(res.diagnostics).map((w) => w.summary)).toEqual(["domain web-1: moves from fleet/xen-a to fleet/xen-b (live)"]);
+  });
+
+  it("GIVEN a DELETE volume A drops in a pool a peer shares WHEN A applies THEN it is kept, not deleted", async () => {
+    const f = fleet();
+    const deleted: string[] = [];
+    f.destroyVolume = async (_h, _c, _p, v) => {
+      deleted.push(v.name);
+      return "deleted";
+    };
+    const lines: string[] = [];
+    const a = new HostResource(f, (l) => lines.push(l));
+    const vol = { ...rootOf(SHARED), retention: "delete" as const };
+    const spec = { ...hostSpec(A, [web()]), volumes: [vol] };
+    const prior = JSON.parse(JSON.stringify(hostAttributes({ spec, connection: conn("10.0.0.11"), migration: MIGRATION, domainsElsewhere: [], peers: [peer(B, "10.0.0.12")] })));
+    const next = JSON.parse(JSON.stringify(hostAttributes({ spec: hostSpec(A, []), connection: conn("10.0.0.11"), migration: MIGRATION, domainsElsewhere: ["web-1"], peers: [peer(B, "10.0.0.12")] })));
+    const out = await a.apply({ prior: { ...prior, id: A }, planned: { ...next, id: A }, config: null, plannedPrivate: Buffer.alloc(0) });
+    expect(out.diagnostics ?? []).toEqual([]);
+    expect(deleted).toEqual([]);
+    expect(lines.join("\n")).toMatch(/volume nfs\/web-1-root on fleet\/xen-a: kept: pool nfs is shared storage that fleet\/xen-b declares too/);
+  });
+});
+
 describe("B's apply of a move", () => {
   it("moves web-1 through the backend, then reconciles B, and reads its new domid", async () => {
     const f = fleet();
