@@ -38,5 +38,5 @@ if [ "${CDKTF_XEN_SKIP_LAB:-}" != "1" ] && [ "${CDKTF_XEN_SKIP_LAB2:-}" != "1" ]
   stop_lab
   if ! bash lab/status.sh --hosts 2 >/dev/null 2>&1; then started_lab2=1; fi
   bash lab/up.sh --hosts 2
-  CDKTF_XEN_LAB2=1 npx vitest run test/lab/two-hosts.test.ts test/e2e/migrate.test.ts
+  CDKTF_XEN_LAB2=1 npx vitest run test/lab/two-hosts.test.ts test/e2e/migrate.test.ts test/e2e/provider-migrate.test.ts
 fi
