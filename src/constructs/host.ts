@@ -4,7 +4,7 @@ import { hostSpecHash } from "../model/hash.js";
 import { envNameProblem, identityFileProblem, loginNameProblem, pathProblem } from "../model/names.js";
 import type { Size } from "../model/size.js";
 import { SPEC_VERSION, type DomainSpec, type HostConnection, type HostMigration, type HostSpec, type PoolSpec, type VolumeSpec } from "../model/spec.js";
-import { formatSpecIssue, validateDomainSpec, validateHostSpec, type HostFacts, type SpecIssue } from "../model/validate.js";
+import { formatSpecIssue, specKey, validateDomainSpec, validateHostSpec, type HostFacts, type SpecIssue } from "../model/validate.js";
 import { ProblemLog, Suppressions, reportTokens } from "./analysis.js";
 import type { XenDomain } from "./domain.js";
 import { XenConstructError, problem } from "./errors.js";
@@ -423,11 +423,11 @@ export class XenHost extends Construct {
       }
     }
 
-    const domainsByName = groupBy(domainSpecs, (e) => e.spec.name);
-    const volumesByRef = groupBy(volumeSpecs, (e) => `${e.spec.pool}/${e.spec.name}`);
+    const domainsByName = groupBy(domainSpecs, (e) => specKey(e.spec.name));
+    const volumesByRef = groupBy(volumeSpecs, (e) => specKey(`${e.spec.pool}/${e.spec.name}`));
     const poolsByName = groupBy(
       this.poolList.map((pool) => ({ pool, spec: pools.get(pool) as PoolSpec, s: poolSuppressions.get(pool) as Suppressions })),
-      (e) => e.spec.name,
+      (e) => specKey(e.spec.name),
     );
     // Pools without managed volumes are not in the spec; check them too, so that a typo in
     // an unused pool's volume group is still reported.
@@ -629,7 +629,7 @@ function issueKey(issue: SpecIssue): string {
 
 /** Files a `domains[NAME]…` issue on the domain, or on the pin construct behind `pins[i]`. */
 function routeDomainIssue(log: ProblemLog, e: DomainEntry, issue: SpecIssue, relative?: string): void {
-  const rel = relative ?? issue.path.slice(`domains[${e.spec.name}]`.length);
+  const rel = relative ?? issue.path.slice(`domains[${specKey(e.spec.name)}]`.length);
   if (e.s.covers(rel)) return;
   const pin = /^\.pins\[(\d+)\]/.exec(rel);
   const owner = pin === null ? undefined : e.pinOwner(Number(pin[1]));

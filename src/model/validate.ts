@@ -35,6 +35,15 @@ import {
   type VolumeSpec,
 } from "./spec.js";
 
+/**
+ * A name as it stands in an issue path (`domains[web-1]`): as it is when it is made of the
+ * characters names are allowed, else quoted as JSON, so that a newline or a bracket in a bad
+ * name cannot break the `[construct path] path: message` line `cdktf synth` prints.
+ */
+export function specKey(name: string): string {
+  return typeof name === "string" && /^[A-Za-z0-9._+@:\/-]+$/.test(name) ? name : JSON.stringify(String(name));
+}
+
 /** One problem in a spec. */
 export interface SpecIssue {
   /** Where in the spec, e.g. `domains[web-1].memoryMiB`, `volumes[vg0/web-1-root].format`. */
@@ -92,12 +101,12 @@ export function formatSpecIssue(issue: SpecIssue): string {
  * @param facts what is known about the host; checks needing an unknown fact are skipped
  */
 export function validateDomainSpec(d: DomainSpec, facts: HostFacts = {}): SpecIssue[] {
-  return guarded(`domains[${String(d?.name)}]`, () => domainIssues(d, facts));
+  return guarded(`domains[${specKey(String(d?.name))}]`, () => domainIssues(d, facts));
 }
 
 function domainIssues(d: DomainSpec, facts: HostFacts): SpecIssue[] {
   const issues: SpecIssue[] = [];
-  const at = `domains[${d.name}]`;
+  const at = `domains[${specKey(d.name)}]`;
   const add = (path: string, message: string): void => {
     issues.push({ path: `${at}${path}`, message });
   };
@@ -418,7 +427,7 @@ function hostIssues(h: HostSpec, facts: HostFacts): SpecIssue[] {
   for (const d of h.domains) {
     if (domainNames.has(d.name)) {
       add(
-        `domains[${d.name}].name`,
+        `domains[${specKey(d.name)}].name`,
         `domain name ${JSON.stringify(d.name)} is declared twice on host ${JSON.stringify(h.host)}: give each domain its own name`,
       );
     }
@@ -430,7 +439,7 @@ function hostIssues(h: HostSpec, facts: HostFacts): SpecIssue[] {
   const rwAttachments = new Map<string, { domain: string; vdev: string; path: string }[]>();
   for (const d of h.domains) {
     d.disks.forEach((disk, i) => {
-      const path = `domains[${d.name}].disks[${String(i)}]`;
+      const path = `domains[${specKey(d.name)}].disks[${String(i)}]`;
       if (disk.volume !== null) {
         const volume = volumes.get(disk.volume);
         if (volume === undefined) {
@@ -472,7 +481,7 @@ function hostIssues(h: HostSpec, facts: HostFacts): SpecIssue[] {
     d.vifs.forEach((vif, i) => {
       if (vif.mac === null) return;
       const key = String(vif.mac).toLowerCase();
-      const here = `domains[${d.name}].vifs[${String(i)}]`;
+      const here = `domains[${specKey(d.name)}].vifs[${String(i)}]`;
       const owner = macOwners.get(key);
       if (owner !== undefined && !own.has(key)) {
         add(
@@ -523,7 +532,7 @@ function hostIssues(h: HostSpec, facts: HostFacts): SpecIssue[] {
 function validatePools(add: (path: string, message: string) => void, pools: readonly PoolSpec[]): Map<string, PoolSpec> {
   const byName = new Map<string, PoolSpec>();
   for (const pool of pools) {
-    const p = `pools[${pool.name}]`;
+    const p = `pools[${specKey(pool.name)}]`;
     const nameProb = storagePoolNameProblem(pool.name);
     if (nameProb !== undefined) add(`${p}.name`, nameProb);
     if (byName.has(pool.name)) {
@@ -554,7 +563,7 @@ function validateVolumes(
   const byRef = new Map<string, VolumeSpec>();
   for (const v of volumes) {
     const ref = `${v.pool}/${v.name}`;
-    const p = `volumes[${ref}]`;
+    const p = `volumes[${specKey(ref)}]`;
     const nameProb = volumeNameProblem(v.name);
     if (nameProb !== undefined) add(`${p}.name`, nameProb);
     if (byRef.has(ref)) {

@@ -54,7 +54,7 @@ describe("hostile values at synth", () => {
     ["a newline in a raw disk path", domain({ disks: [{ vdev: "xvda", path: "/dev/vg0/x\n" }] }), /^domains\[web\]\.disks\[0\]\.target: disk target path .* contains a line break/],
     ["a raw disk path ending in a comma", domain({ disks: [{ vdev: "xvda", path: "/dev/vg0/x," }] }), /^domains\[web\]\.disks\[0\]\.target: disk target path "\/dev\/vg0\/x," ends with a comma/],
     ["a newline in a directory pool", pool({ lvmVolumeGroup: undefined, directory: "/srv/xen\n" }), /^pools\[vg0\]\.path: directory pool path .* contains a line break/],
-    ["NUL in a pool name", pool({ name: "vg\u0000" }), /^pools\[vg\u0000\]\.name: pool name "vg\\u0000" contains "\\u0000"/],
+    ["NUL in a pool name", pool({ name: "vg\u0000" }), /^pools\["vg\\u0000"\]\.name: pool name "vg\\u0000" contains "\\u0000"/],
     // Names dom0 tools would misread (gap 3).
     ["a bridge that is an option", domain({ networks: [{ bridge: "-h" }] }), /^domains\[web\]\.vifs\[0\]\.bridge: bridge name "-h" starts with "-"/],
     ["a bridge that is a long option", domain({ networks: [{ bridge: "--ignore-host" }] }), /^domains\[web\]\.vifs\[0\]\.bridge: bridge name "--ignore-host" starts with "-"/],

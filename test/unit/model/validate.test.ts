@@ -124,7 +124,7 @@ describe("validateDomainSpec", () => {
   const P = "domains[web-1]";
   const cases: readonly (readonly [string, DomainSpec, HostFacts, readonly (readonly [string, string])[]])[] = [
     // Identity and type
-    ["an invalid name", withDomain({ name: "web 1" }), {}, [["domains[web 1].name", 'domain name "web 1" contains " "']]],
+    ["an invalid name", withDomain({ name: "web 1" }), {}, [['domains["web 1"].name', 'domain name "web 1" contains " "']]],
     ["an unknown type", withDomain({ type: "xen" as DomainType }), {}, [[`${P}.type`, 'type "xen" is not one of pv, pvh, hvm: use one of those']]],
     // vCPUs
     ["no vCPU", withDomain({ vcpus: 0 }), {}, [[`${P}.vcpus`, "vcpus (0) must be a whole number of at least 1: give the domain at least one vCPU"]]],
@@ -327,7 +327,7 @@ describe("validateHostSpec", () => {
     ["a pool name with a slash", withHost({ pools: [host.pools[0]!, { kind: "dir", name: "a/b", path: "/srv/a", shared: false }, host.pools[1]!] }), {}, [
       ["pools[a/b].name", `pool name "a/b" contains '/', but disks name volumes as pool/volume: give the pool a name without '/'`],
     ]],
-    ["an empty pool name", withHost({ pools: [...host.pools, { kind: "dir", name: "", path: "/srv/a", shared: false }] }), {}, [["pools[].name", 'pool name "" is empty']]],
+    ["an empty pool name", withHost({ pools: [...host.pools, { kind: "dir", name: "", path: "/srv/a", shared: false }] }), {}, [['pools[""].name', 'pool name "" is empty']]],
     ["two pools of one name", withHost({ pools: [...host.pools, { kind: "lvm", name: "vg0", volumeGroup: "vg1", shared: false }] }), {}, [
       ["pools[vg0].name", 'pool name "vg0" is declared twice: give each pool its own name'],
     ]],
