@@ -165,7 +165,8 @@ function peersOf(host: XenHost): PeerDeclaration[] {
   return TerraformStack.of(host)
     .node.findAll()
     .filter((c): c is XenHost => c !== host && XenHost.isXenHost(c))
-    .map((c) => ({ hostId: c.hostId, connection: c.connection, migration: c.migration, pools: c.pools.map((p) => p.toSpec()) }))
+    // The peer's pools as its own xen_host declares them: a peer read then shares its cached reading.
+    .map((c) => ({ hostId: c.hostId, connection: c.connection, migration: c.migration, pools: c.toSpec().pools }))
     .sort((a, b) => (a.hostId < b.hostId ? -1 : a.hostId > b.hostId ? 1 : 0));
 }
 

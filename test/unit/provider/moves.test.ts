@@ -235,6 +235,7 @@ describe("the peers attribute", () => {
     const a = mk("xen-a", "10.0.0.11");
     const b = mk("xen-b", "10.0.0.12", "/root/.ssh/id_migration");
     const root = new XenVolume(stack, "web-1-root", { pool: a.pool, size: Size.gibibytes(1) });
+    new XenVolume(stack, "data-b", { pool: b.pool, size: Size.gibibytes(1) });
     new XenDomain(stack, "web-1", { host: a.host, type: DomainType.PVH, memory: Size.mebibytes(256), kernel: "/boot/vmlinuz", disks: [{ volume: root, vdev: "xvda" }], migration: MigrationPolicy.LIVE });
     const synth = JSON.parse(Testing.synth(stack)) as { resource: { xen_host: Record<string, Record<string, unknown>> } };
     const hosts = Object.values(synth.resource.xen_host);
@@ -252,5 +253,6 @@ describe("the peers attribute", () => {
     expect(hostFromValue(ofA).peers).toEqual([
       { hostId: "fleet/xen-b", connection: b.host.connection, migration: { address: "10.9.0.12", port: null, identityFile: "/root/.ssh/id_migration" }, pools: [b.pool.toSpec()] },
     ]);
+    expect(hostFromValue(ofA).peers?.[0]?.pools).toEqual(b.host.toSpec().pools);
   });
 });
