@@ -5,7 +5,8 @@
  * - the plan is an in-place update of xenB's `xen_host` with a warning that the domain moves
  *   live (nothing replaced, nothing destroyed), and no `xl create` anywhere;
  * - the apply migrates it with `xl migrate` (the operator's agent forwarded to xenA for the
- *   hop): the guest keeps running (its uptime carries on), its domid changes;
+ *   hop): the guest keeps running (its uptime carries on) as a new domain of xenB, whose domid
+ *   the state then holds;
  * - the next plan is empty (exit 0).
  *
  * Runs only with CDKTF_XEN_LAB2=1 and the two-host lab up (scripts/test.sh does both).
@@ -122,7 +123,7 @@ describe.skipIf(lab === undefined)("moving a domain between the lab hosts throug
     expect(onB.has(NAME) || onB.has(`${NAME}--incoming`)).toBe(false);
   }, STEP);
 
-  it("3. WHEN applied THEN xl migrate moves it live: the guest keeps running (uptime carries on) on xenB with a new domid, nothing left on xenA; the next plan is empty", async () => {
+  it("3. WHEN applied THEN xl migrate moves it live: the guest keeps running (uptime carries on) on xenB, whose domid the state holds, nothing left on xenA; the next plan is empty", async () => {
     await sh(b, `rm -f ${CONSOLE_DIR}/guest-${NAME}--incoming.log`);
     const before = (await lastUptime(a, `${CONSOLE_DIR}/guest-${NAME}.log`)) ?? uptimeOnA;
     const r = await tf("apply", "-input=false", "-auto-approve", "-no-color");
@@ -131,7 +132,8 @@ describe.skipIf(lab === undefined)("moving a domain between the lab hosts throug
     expect(onA.has(NAME)).toBe(false);
     const moved = onB.get(NAME);
     expect(moved?.state).toMatch(/^[rb-]+$/);
-    expect(moved?.domid).not.toBe(domidOnA);
+    // A new domain on xenB: its domid is xenB's (domids count per host, so it may equal xenA's).
+    expect(moved?.domid).toBeGreaterThan(0);
     // The same guest: no reboot, its uptime continues in the console log xenB keeps under the incoming name.
     expect(await uptimeAfter(b, `${CONSOLE_DIR}/guest-${NAME}--incoming.log`, before)).toBeGreaterThan(before);
     expect((await sh(b, `readlink /etc/xen/auto/${NAME}.cfg`)).stdout.trim()).toBe(`/etc/xen/cdktf-xen/${NAME}.cfg`);
