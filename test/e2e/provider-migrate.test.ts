@@ -7,7 +7,9 @@
  * - the apply migrates it with `xl migrate` (the operator's agent forwarded to xenA for the
  *   hop): the guest keeps running (its uptime carries on) as a new domain of xenB, whose domid
  *   the state then holds;
- * - the next plan is empty (exit 0).
+ * - the next plan is empty (exit 0);
+ * - a PV guest (Debian's Xen has no shadow paging for its log-dirty mode) is refused at plan
+ *   time with the reason and fix, its apply refuses too, and nothing reaches xenB.
  *
  * Runs only with CDKTF_XEN_LAB2=1 and the two-host lab up (scripts/test.sh does both).
  */
@@ -23,12 +25,13 @@ import { CONSOLE_DIR, LabAgent, guests, lastUptime, sh, terraformWithAgent, twoH
 const lab = twoHostLab();
 const STEP = 900_000;
 const NAME = "pmv-1";
+const PV = "pmv-pv";
 const STACK = "e2e-provider-move";
 
-/** The program: both hosts on the provider, NAME (PVH, shared disk) declared on `on`. */
-function synth(l: { a: Lab2Host; b: Lab2Host }, outdir: string, on: "xenA" | "xenB"): string {
+/** The program: both hosts on the provider, `name` (PVH unless `pv`, shared disk) declared on `on`. */
+function synth(l: { a: Lab2Host; b: Lab2Host }, outdir: string, on: "xenA" | "xenB", name = NAME, pv = false, stackName = STACK): string {
   const app = new App({ outdir });
-  const stack = new TerraformStack(app, STACK);
+  const stack = new TerraformStack(app, stackName);
   new LocalBackend(stack, { path: "terraform.tfstate" });
   const shared = new Map<string, { host: XenHost; pool: XenStoragePool }>();
   for (const h of [l.a, l.b]) {
@@ -45,22 +48,22 @@ function synth(l: { a: Lab2Host; b: Lab2Host }, outdir: string, on: "xenA" | "xe
     shared.set(h.name, { host, pool: new XenStoragePool(stack, `${h.name}-shared`, { host, name: "shared", directory: h.sharedPath, shared: true }) });
   }
   const where = shared.get(on)!;
-  const root = new XenVolume(stack, `${NAME}-root`, { pool: where.pool, name: `${NAME}-root`, size: Size.mebibytes(32) });
-  new XenDomain(stack, NAME, {
+  const root = new XenVolume(stack, `${name}-root`, { pool: where.pool, name: `${name}-root`, size: Size.mebibytes(32) });
+  new XenDomain(stack, name, {
     host: where.host,
-    type: DomainType.PVH,
+    type: pv ? DomainType.PV : DomainType.PVH,
     memory: Size.mebibytes(128),
     kernel: l.a.guestKernel,
     ramdisk: l.a.guestRamdisk,
     cmdline: "console=hvc0",
     // PVH under TCG crashes on RDTSCP without this (LAB-NOTES).
-    cpuid: "host,rdtscp=0",
+    ...(pv ? {} : { cpuid: "host,rdtscp=0" }),
     migration: MigrationPolicy.LIVE,
     disks: [{ volume: root, vdev: "xvda" }],
     networks: [{ bridge: l.a.bridge }],
   });
   app.synth();
-  const dir = join(outdir, "stacks", STACK);
+  const dir = join(outdir, "stacks", stackName);
   installProvider({ pluginsDir: join(dir, "terraform.d", "plugins"), entry: join(ROOT, "dist", "src", "provider", "main.js") });
   return dir;
 }
@@ -73,7 +76,9 @@ describe.skipIf(lab === undefined)("moving a domain between the lab hosts throug
 
   const clean = async (): Promise<void> => {
     for (const h of [a, b]) {
-      await sh(h, `xl destroy ${NAME} 2>/dev/null; xl destroy ${NAME}--incoming 2>/dev/null; rm -f /etc/xen/cdktf-xen/${NAME}.cfg /etc/xen/auto/${NAME}.cfg ${CONSOLE_DIR}/guest-${NAME}*.log; rm -f ${h.sharedPath}/${NAME}-root; true`);
+      for (const n of [NAME, PV]) {
+        await sh(h, `xl destroy ${n} 2>/dev/null; xl destroy ${n}--incoming 2>/dev/null; rm -f /etc/xen/cdktf-xen/${n}.cfg /etc/xen/auto/${n}.cfg ${CONSOLE_DIR}/guest-${n}*.log; rm -f ${h.sharedPath}/${n}-root; true`);
+      }
     }
   };
   const tf = async (...args: string[]) => terraformWithAgent(agent, dir, ...args);
@@ -143,5 +148,25 @@ describe.skipIf(lab === undefined)("moving a domain between the lab hosts throug
     expect(hostB?.values.domain[NAME]?.domid).toBe(moved?.domid);
     const after = await plan();
     expect(after.code, after.output).toBe(0);
+  }, STEP);
+
+  it("4. GIVEN a PV domain on xenA (Debian's Xen has no shadow paging) WHEN its host changes to xenB THEN the plan is an error with the reason and fix, the apply refuses, and it still runs on xenA only", async () => {
+    dir = synth({ a, b }, outdir, "xenA", PV, true, `${STACK}-pv`);
+    expect((await tf("init", "-input=false", "-no-color")).code).toBe(0);
+    const created = await tf("apply", "-input=false", "-auto-approve", "-no-color");
+    expect(created.code, created.output).toBe(0);
+    const domid = (await guests(a)).get(PV)?.domid;
+    expect(domid).toBeDefined();
+    dir = synth({ a, b }, outdir, "xenB", PV, true, `${STACK}-pv`);
+    const r = await plan();
+    expect(r.code, r.output).toBe(1);
+    expect(r.output).toMatch(new RegExp(`Error: domain ${PV}: moving it from ${STACK}-pv/xenA to ${STACK}-pv/xenB is refused \\(pv-shadow\\)`));
+    expect(r.output).toMatch(/shadow paging/);
+    expect(r.output).toMatch(/Make pmv-pv PVH/);
+    const refused = await tf("apply", "-input=false", "-auto-approve", "-no-color");
+    expect(refused.code, refused.output).not.toBe(0);
+    expect((await guests(a)).get(PV)?.domid).toBe(domid);
+    const onB = await guests(b);
+    expect(onB.has(PV) || onB.has(`${PV}--incoming`)).toBe(false);
   }, STEP);
 });
