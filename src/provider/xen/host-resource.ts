@@ -8,8 +8,13 @@
  *   only takes effect at the next boot gets a warning naming the domain and attribute, and
  *   `pending_restart` shows it; refusals (a shrink, a missing bridge, a name taken) are errors
  *   before anything is applied. Only a different `host_id` (another host) replaces.
- * - Apply: domains the configuration no longer holds are shut down and removed, then
- *   `applyHost` brings the host to the declaration; computed attributes are read back.
+ * - Moves (./moves.ts): a declared domain the host does not run is looked for on the `peers`;
+ *   one a peer holds plans as a move (a warning; computed values unknown) or its refusals
+ *   (errors with reason and fix), never as a create. The apply moves it with reconcile/move.ts
+ *   before reconciling; the old host's apply leaves it (`domains_elsewhere`), in either order.
+ * - Apply: domains the configuration no longer holds are shut down and removed, arriving
+ *   domains are moved here, then `applyHost` brings the host to the declaration; computed
+ *   attributes are read back.
  */
 import { DiffInputError } from "../../diff/errors.js";
 import { diffHost } from "../../diff/diff.js";
