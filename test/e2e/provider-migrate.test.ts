@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { App, DomainType, LifecycleResource, LocalBackend, MigrationPolicy, Size, TerraformStack, XenDomain, XenHost, XenStoragePool, XenVolume } from "../../src/index.js";
 import { installProvider } from "../../src/provider/xen/install.js";
 import { ROOT } from "./support.js";
-import { CONSOLE_DIR, LabAgent, guests, lastUptime, sh, terraformWithAgent, twoHostLab, uptimeAfter, type Lab2Host } from "./two-hosts.js";
+import { CONSOLE_DIR, LabAgent, guests, lastUptime, sh, lab2HostProps, terraformWithAgent, twoHostLab, uptimeAfter, type Lab2Host } from "./two-hosts.js";
 
 const lab = twoHostLab();
 const STEP = 900_000;
@@ -36,13 +36,7 @@ function synth(l: { a: Lab2Host; b: Lab2Host }, outdir: string, on: "xenA" | "xe
   const shared = new Map<string, { host: XenHost; pool: XenStoragePool }>();
   for (const h of [l.a, l.b]) {
     const host = new XenHost(stack, h.name, {
-      address: h.address,
-      port: h.port,
-      user: h.user,
-      privateKeyPath: h.privateKeyPath,
-      hostKey: h.hostKey,
-      // xenA forwards the operator's agent when it is the source; xenB has its own key.
-      migration: { address: h.migrationAddress, ...(h.name === "xenB" ? { identityFile: "/root/.ssh/id_ed25519" } : {}) },
+      ...lab2HostProps(h),
       lifecycleResource: LifecycleResource.PROVIDER,
     });
     shared.set(h.name, { host, pool: new XenStoragePool(stack, `${h.name}-shared`, { host, name: "shared", directory: h.sharedPath, shared: true }) });

@@ -20,6 +20,7 @@ import {
   TerraformStack,
   XenDomain,
   XenHost,
+  type XenHostProps,
   XenStoragePool,
   XenVolume,
 } from "../../src/index.js";
@@ -78,6 +79,21 @@ export interface MoveDomainDecl {
 }
 
 /**
+ * How a XenHost reaches one of the two lab hosts. xenA forwards the operator's agent when it
+ * is the source of a move (the default); xenB uses its own lab-only migration key.
+ */
+export function lab2HostProps(h: Lab2Host): XenHostProps {
+  return {
+    address: h.address,
+    port: h.port,
+    user: h.user,
+    privateKeyPath: h.privateKeyPath,
+    hostKey: h.hostKey,
+    migration: { address: h.migrationAddress, ...(h.name === "xenB" ? { identityFile: "/root/.ssh/id_ed25519" } : {}) },
+  };
+}
+
+/**
  * Synthesizes a program with both hosts. xenA forwards the operator's agent when it is the
  * source (the default); xenB uses its own lab-only migration key (migration.identityFile), so
  * both ways of authenticating the hop are exercised.
@@ -88,14 +104,7 @@ export function synthTwo(lab: { a: Lab2Host; b: Lab2Host }, outdir: string, stac
   new LocalBackend(stack, { path: "terraform.tfstate" });
   const hosts = new Map<string, { host: XenHost; shared: XenStoragePool; local: XenStoragePool }>();
   for (const h of [lab.a, lab.b]) {
-    const host = new XenHost(stack, h.name, {
-      address: h.address,
-      port: h.port,
-      user: h.user,
-      privateKeyPath: h.privateKeyPath,
-      hostKey: h.hostKey,
-      migration: { address: h.migrationAddress, ...(h.name === "xenB" ? { identityFile: "/root/.ssh/id_ed25519" } : {}) },
-    });
+    const host = new XenHost(stack, h.name, lab2HostProps(h));
     hosts.set(h.name, {
       host,
       shared: new XenStoragePool(stack, `${h.name}-shared`, { host, name: "shared", directory: h.sharedPath, shared: true }),

@@ -50,6 +50,18 @@ export async function startFakeXenRig(options: FakeHostOptions = {}): Promise<Fa
   };
 }
 
+/** XenHost props that reach the fake host through `c` (a pinned key or a known_hosts file). */
+export function fakeHostProps(c: HostConnection): { address: string; port: number; user: string; privateKeyPath?: string; hostKey?: string; knownHostsFile?: string } {
+  return {
+    address: c.address,
+    port: c.port,
+    user: c.user,
+    ...(c.privateKeyPath === null ? {} : { privateKeyPath: c.privateKeyPath }),
+    ...(c.hostKey === null ? {} : { hostKey: c.hostKey }),
+    ...(c.knownHostsFile === null ? {} : { knownHostsFile: c.knownHostsFile }),
+  };
+}
+
 /** The root volume of {@link fakeDomain} `name`. */
 export function fakeRootVolume(name: string, sizeMiB = 256, retention: RetentionPolicy = "retain"): VolumeSpec {
   return { name: `${name}-root`, pool: FAKE_POOL.name, sizeMiB, format: "raw", retention };

@@ -13,7 +13,7 @@ import type { TerraformStack } from "../../../src/cdktf.js";
 import { LifecycleResource, Size, XenDomain, XenHost, XenStoragePool, XenVolume, UpdatePolicy } from "../../../src/index.js";
 import { installProvider } from "../../../src/provider/xen/install.js";
 import { FAKE_VG, hostPathsInUse } from "../../helpers/fake-xen/index.js";
-import { startFakeXenRig, type FakeXenRig } from "../../helpers/fake-xen/rig.js";
+import { fakeHostProps, startFakeXenRig, type FakeXenRig } from "../../helpers/fake-xen/rig.js";
 import { TerraformWorkspace, terraformGate } from "../../terraform/support.js";
 
 const run = promisify(execFile);
@@ -36,12 +36,7 @@ describe.skipIf(busy !== null || gate.skip || !built)(`the xen provider through 
   const program = (d: Declared = {}) => (stack: TerraformStack) => {
     const c = rig.connection();
     const host = new XenHost(stack, "xen-a", {
-      address: c.address,
-      port: c.port,
-      user: c.user,
-      ...(c.privateKeyPath === null ? {} : { privateKeyPath: c.privateKeyPath }),
-      ...(c.hostKey === null ? {} : { hostKey: c.hostKey }),
-      ...(c.knownHostsFile === null ? {} : { knownHostsFile: c.knownHostsFile }),
+      ...fakeHostProps(c),
       lifecycleResource: LifecycleResource.PROVIDER,
     });
     const pool = new XenStoragePool(stack, "vg", { host, lvmVolumeGroup: FAKE_VG });

@@ -20,7 +20,7 @@ import type { TerraformStack } from "../../../src/cdktf.js";
 import { LifecycleResource, Size, XenDomain, XenHost, XenStoragePool, XenVolume } from "../../../src/index.js";
 import { installProvider } from "../../../src/provider/xen/install.js";
 import { FAKE_VG, hostPathsInUse } from "../../helpers/fake-xen/index.js";
-import { startFakeXenRig, type FakeXenRig } from "../../helpers/fake-xen/rig.js";
+import { fakeHostProps, startFakeXenRig, type FakeXenRig } from "../../helpers/fake-xen/rig.js";
 import { TerraformWorkspace, terraformGate } from "../../terraform/support.js";
 
 const run = promisify(execFile);
@@ -39,12 +39,7 @@ describe.skipIf(busy !== null || gate.skip || !built)(`xen-b's plan of a domain 
     const hosts = new Map<string, XenStoragePool>();
     for (const id of ["xen-a", "xen-b"]) {
       const host = new XenHost(stack, id, {
-        address: c.address,
-        port: c.port,
-        user: c.user,
-        ...(c.privateKeyPath === null ? {} : { privateKeyPath: c.privateKeyPath }),
-        ...(c.hostKey === null ? {} : { hostKey: c.hostKey }),
-        ...(c.knownHostsFile === null ? {} : { knownHostsFile: c.knownHostsFile }),
+        ...fakeHostProps(c),
         lifecycleResource: LifecycleResource.PROVIDER,
       });
       hosts.set(id, new XenStoragePool(stack, `${id}-vg`, { host, name: "vg", lvmVolumeGroup: FAKE_VG, shared }));
