@@ -100,6 +100,10 @@ export interface XenHostProps {
    * is replaced at every apply (its trigger holds Terraform's `plantimestamp()`), so every
    * deploy reads the host and corrects drift — at the price of one "1 to add, 1 to destroy"
    * per host in every plan.
+   *
+   * Not needed, and ignored, with the native provider (`LifecycleResource.PROVIDER`): its
+   * refresh reads every host at every plan, so drift shows in `cdktf diff` and an in-sync host
+   * plans empty.
    * @default false
    */
   readonly reconcileEveryDeploy?: boolean;
