@@ -17,14 +17,14 @@ describe.skipIf(lab === undefined)("the quickstart through cdktf-cli on the lab 
     // As the README's first command does: the provider where `terraform init` finds it offline.
     const install = await start("node", [CLI, "provider", "install"], ROOT).done;
     expect(install.code, install.output).toBe(0);
-    const deploy = await start("npx", ["cdktf", "deploy", "--auto-approve", "quickstart"], example).done;
+    const deploy = await start("npx", ["cdktf", "deploy", "--auto-approve", "--skip-provider-lock", "quickstart"], example).done;
     expect(deploy.code, deploy.output).toBe(0);
     const d = await dom0!.domain("web-1");
     expect(d, deploy.output).not.toBeNull();
     expect(d!.targetMiB).toBe(128);
     expect((await dom0!.hardAffinity("web-1"))[0]).toBe("0");
 
-    const destroy = await start("npx", ["cdktf", "destroy", "--auto-approve", "quickstart"], example).done;
+    const destroy = await start("npx", ["cdktf", "destroy", "--auto-approve", "--skip-provider-lock", "quickstart"], example).done;
     expect(destroy.code, destroy.output).toBe(0);
     expect(await dom0!.domain("web-1")).toBeNull();
     // The root volume is RETAIN: it outlives the domain, as declared.
