@@ -13,7 +13,7 @@ import { MODEL_HOST_INFO, applyPlan } from "../../src/diff/simulate.js";
 import type { HostConnection, HostSpec, PoolSpec, VolumeSpec } from "../../src/model/spec.js";
 import type { Log } from "../../src/reconcile/reconciler.js";
 import type { LiveHost } from "../../src/xl/live.js";
-import type { HostBackend, HostReadingCache } from "../../src/provider/xen/host-sessions.js";
+import { HostQueue, type HostBackend, type HostReadingCache } from "../../src/provider/xen/host-sessions.js";
 
 const fresh = (): LiveHost => ({
   info: { ...MODEL_HOST_INFO, nrCpus: 64, totalMemoryMiB: 262_144, freeMemoryMiB: 260_000 },
@@ -25,7 +25,7 @@ const fresh = (): LiveHost => ({
 });
 
 export class SimulatedHosts implements HostBackend {
-  readonly #locks = new Map<string, Promise<unknown>>();
+  readonly #queue = new HostQueue();
   /** Hosts this process "connected" to (one connection per host per process). */
   readonly hostsTouched = new Set<string>();
   reads = 0;
@@ -77,11 +77,8 @@ export class SimulatedHosts implements HostBackend {
 
   invalidate(): void {}
 
-  async exclusive<T>(hostId: string, fn: () => Promise<T>): Promise<T> {
-    const before = this.#locks.get(hostId) ?? Promise.resolve();
-    const run = before.then(fn, fn);
-    this.#locks.set(hostId, run.catch(() => undefined));
-    return run;
+  exclusive<T>(hostId: string, fn: () => Promise<T>): Promise<T> {
+    return this.#queue.run(hostId, fn);
   }
 
   async closeAll(): Promise<void> {}

@@ -34,41 +34,34 @@ function plausible(ip: string, family: "4" | "6"): boolean {
   return family === "4" ? IPV4.test(ip) : IPV6.test(ip) && ip.includes(":");
 }
 
-/** Addresses per domain name, xenstore first, then neighbours; each list sorted, link-local IPv6 left out. */
+/** Addresses per domain name: a guest agent's xenstore entries, else the neighbour table; each list sorted, link-local IPv6 left out. */
 export function parseGuestAddresses(output: string, live: LiveHost): AddressBook {
   const [xs = "", neigh = ""] = output.split(`${SPLIT}\n`);
   const byDomid = new Map(live.domains.map((d) => [d.domid, d.name]));
-  const found = new Map<string, Set<string>>();
-  const add = (name: string, ip: string): void => {
-    if (ip.toLowerCase().startsWith("fe80:")) return;
-    let set = found.get(name);
-    if (set === undefined) found.set(name, (set = new Set()));
-    set.add(ip);
+  const byMac = new Map<string, string>();
+  for (const d of live.domains) for (const v of d.vifs) if (v.mac !== null) byMac.set(v.mac.toLowerCase(), d.name);
+  const fromAgent = new Map<string, Set<string>>();
+  const fromNeighbours = new Map<string, Set<string>>();
+  const add = (book: Map<string, Set<string>>, name: string | undefined, ip: string): void => {
+    if (name === undefined || ip.toLowerCase().startsWith("fe80:")) return;
+    book.set(name, (book.get(name) ?? new Set()).add(ip));
   };
   for (const line of xs.split("\n")) {
     const m = XENSTORE_LINE.exec(line.trim());
-    if (m === null) continue;
-    const name = byDomid.get(Number(m[1]));
-    const ip = m[5]!;
-    if (name !== undefined && plausible(ip, m[3] as "4" | "6")) add(name, ip);
+    if (m !== null && plausible(m[5]!, m[3] as "4" | "6")) add(fromAgent, byDomid.get(Number(m[1])), m[5]!);
   }
-  const byMac = new Map<string, string>();
-  for (const d of live.domains) for (const v of d.vifs) if (v.mac !== null) byMac.set(v.mac.toLowerCase(), d.name);
   for (const line of neigh.split("\n")) {
     // 10.0.2.16 dev xenbr0 lladdr 00:16:3e:12:34:56 REACHABLE
     const words = line.trim().split(/\s+/);
     const at = words.indexOf("lladdr");
-    if (at < 0 || words.length < 2) continue;
     const state = words[words.length - 1] ?? "";
-    if (state === "FAILED" || state === "INCOMPLETE") continue;
-    const name = byMac.get((words[at + 1] ?? "").toLowerCase());
+    if (at < 0 || state === "FAILED" || state === "INCOMPLETE") continue;
     const ip = words[0]!;
-    if (name !== undefined && !found.has(name) && (plausible(ip, "4") || plausible(ip, "6"))) add(`${name}\u0000neigh`, ip);
+    if (plausible(ip, "4") || plausible(ip, "6")) add(fromNeighbours, byMac.get((words[at + 1] ?? "").toLowerCase()), ip);
   }
   const book = new Map<string, string[]>();
-  for (const [key, set] of found) {
-    const name = key.endsWith("\u0000neigh") ? key.slice(0, -"\u0000neigh".length) : key;
-    book.set(name, [...(book.get(name) ?? []), ...set].sort());
-  }
+  for (const [name, ips] of fromNeighbours) book.set(name, [...ips].sort());
+  // The agent knows the guest's own configuration: where it reports, it wins.
+  for (const [name, ips] of fromAgent) book.set(name, [...ips].sort());
   return book;
 }

@@ -19,10 +19,11 @@
 import { DiffInputError } from "../../diff/errors.js";
 import { diffHost } from "../../diff/diff.js";
 import { actionSubject, type Action, type Plan } from "../../diff/plan.js";
+import { containsUnknown } from "../protocol/cty.js";
 import { UNKNOWN, type ApplyRequest, type ApplyResponse, type ImportResponse, type AttributePath, type Diagnostic, type PlanRequest, type PlanResponse, type ReadResponse, type Value } from "../protocol/types.js";
 import { hostFromValue, volumeKey, type HostDeclaration } from "./convert.js";
 import type { HostBackend } from "./host-sessions.js";
-import { computedOf, nextBootAttribute, observeDomain, observeVolume } from "./observe.js";
+import { computedOf, nextBootAttribute, pendingRestart, observeDomain, observeVolume } from "./observe.js";
 import { moveHow, peerSide, peersToCheck, planWithPeers, sharingPeer, type PeerCheck } from "./moves.js";
 import { describeMove } from "../../cli/move-runner.js";
 import { DOMAIN_COMPUTED, HOST_RESOURCE_TYPE } from "./schema.js";
@@ -36,13 +37,6 @@ function isObj(v: Value): v is Obj {
   return v !== null && v !== UNKNOWN && typeof v === "object" && !Array.isArray(v);
 }
 
-/** True when `v` holds an unknown value anywhere. */
-export function hasUnknown(v: Value): boolean {
-  if (v === UNKNOWN) return true;
-  if (Array.isArray(v)) return v.some(hasUnknown);
-  if (isObj(v)) return Object.values(v).some(hasUnknown);
-  return false;
-}
 
 function entries(v: Value | undefined): [string, Obj][] {
   return isObj(v ?? null) ? Object.entries(v as Obj).filter((e): e is [string, Obj] => isObj(e[1])) : [];
@@ -55,6 +49,11 @@ function declaredPart(v: Obj): Obj {
   );
   const { id: _id, ...rest } = v;
   return { ...rest, domain: domains };
+}
+
+/** Every domain of a `domain` map with its computed attributes unknown until apply. */
+function withUnknownComputed(domains: Value | undefined): Obj {
+  return Object.fromEntries(entries(domains).map(([name, d]) => [name, { ...d, ...Object.fromEntries(DOMAIN_COMPUTED.map((k) => [k, UNKNOWN])) }]));
 }
 
 const domainPath = (name: string, attribute?: string): AttributePath => (attribute === undefined ? ["domain", { key: name }] : ["domain", { key: name }, attribute]);
@@ -180,11 +179,9 @@ export class HostResource {
     const planned: Obj = { ...proposed, id: typeof proposed["host_id"] === "string" ? proposed["host_id"] : UNKNOWN };
     const requiresReplace: AttributePath[] = prior !== null && prior["host_id"] !== proposed["host_id"] ? [["host_id"]] : [];
     const declared = declaredPart(proposed);
-    if (hasUnknown(declared)) {
+    if (containsUnknown(declared)) {
       // Values known only at apply (a reference to another resource): nothing can be diffed yet.
-      planned["domain"] = Object.fromEntries(
-        entries(proposed["domain"]).map(([name, d]) => [name, { ...d, ...Object.fromEntries(DOMAIN_COMPUTED.map((k) => [k, UNKNOWN])) }]),
-      );
+      planned["domain"] = withUnknownComputed(proposed["domain"]);
       return { planned, requiresReplace };
     }
     let decl: HostDeclaration;
@@ -206,9 +203,7 @@ export class HostResource {
       // A host Terraform has not managed yet and cannot reach now (a pull request planned in CI
       // away from the dom0s, a host still being installed): plan the declaration, say so, and
       // leave the host's own refusals to the apply, which reads it first.
-      planned["domain"] = Object.fromEntries(
-        entries(proposed["domain"]).map(([name, d]) => [name, { ...d, ...Object.fromEntries(DOMAIN_COMPUTED.map((k) => [k, UNKNOWN])) }]),
-      );
+      planned["domain"] = withUnknownComputed(proposed["domain"]);
       return {
         planned,
         requiresReplace,
@@ -229,7 +224,7 @@ export class HostResource {
       const boots = moves || actions.some((a) => a.kind === "create-domain" || a.kind === "restart-domain");
       const vifsChange = actions.some((a) => a.kind === "network-attach" || a.kind === "network-detach");
       const priorD = priorDomains.get(name);
-      const next: Obj = { ...d, pending_restart: computedOf(undefined, plan, name, new Map())["pending_restart"] as Value };
+      const next: Obj = { ...d, pending_restart: pendingRestart(plan, name) };
       const known = priorD !== undefined && !boots;
       for (const k of ["domid", "uuid", "state"] as const) next[k] = known ? (priorD[k] ?? null) : UNKNOWN;
       next["mac_addresses"] = known && !vifsChange ? (priorD["mac_addresses"] ?? []) : UNKNOWN;

@@ -58,11 +58,23 @@ export interface HostBackend {
   closeAll(): Promise<void>;
 }
 
+/** One call at a time per host in this process; hosts run in parallel. */
+export class HostQueue {
+  readonly #tails = new Map<string, Promise<unknown>>();
+
+  run<T>(hostId: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.#tails.get(hostId) ?? Promise.resolve();
+    const run = before.then(fn, fn);
+    this.#tails.set(hostId, run.catch(() => undefined));
+    return run;
+  }
+}
+
 export class HostSessions implements HostBackend {
   readonly #factory: TransportFactory;
   readonly #transports = new Map<string, Transport>();
   readonly #reads = new Map<string, Promise<HostReadingCache>>();
-  readonly #locks = new Map<string, Promise<unknown>>();
+  readonly #queue = new HostQueue();
   #connections = 0;
   #readCount = 0;
 
@@ -151,11 +163,8 @@ export class HostSessions implements HostBackend {
   }
 
   /** Runs `fn` when no other `exclusive` call on the same host runs in this process. */
-  async exclusive<T>(hostId: string, fn: () => Promise<T>): Promise<T> {
-    const before = this.#locks.get(hostId) ?? Promise.resolve();
-    const run = before.then(fn, fn);
-    this.#locks.set(hostId, run.catch(() => undefined));
-    return run;
+  exclusive<T>(hostId: string, fn: () => Promise<T>): Promise<T> {
+    return this.#queue.run(hostId, fn);
   }
 
   stats(): SessionStats {
