@@ -5,7 +5,7 @@
  */
 import type { StackHost } from "../constructs/stack-reader.js";
 import { DEFAULT_HOST_MIGRATION, SPEC_VERSION, type HostConnection, type HostSpec } from "../model/spec.js";
-import { moveDomain, type MoveEnd, type MoveOutcome } from "../reconcile/move.js";
+import { moveDomain, type MoveEnd, type MoveOptions, type MoveOutcome } from "../reconcile/move.js";
 import type { Log } from "../reconcile/reconciler.js";
 import type { TransportPool } from "../ssh/pool.js";
 import { Ssh2Transport } from "../ssh/ssh2-transport.js";
@@ -45,6 +45,7 @@ export async function runMove(
   source: { readonly hostId: string; readonly connection: HostConnection },
   target: StackHost,
   log: Log,
+  options: Omit<MoveOptions, "log"> = {},
 ): Promise<MoveOutcome> {
   const declaredSource = hosts.find((h) => h.hostId === source.hostId);
   const sourceConnection = declaredSource?.connection ?? source.connection;
@@ -62,7 +63,7 @@ export async function runMove(
     migration: target.migration,
     transport: pool.get(target.hostId, target.connection),
   };
-  return moveBetween(name, sourceEnd, targetEnd, log);
+  return moveBetween(name, sourceEnd, targetEnd, log, agentForwarded, options);
 }
 
 /** Opens the source's connection with the operator's SSH agent forwarded (the hop's). */
@@ -76,7 +77,14 @@ const agentForwarded: HopOpener = (hostId, connection) => new Ssh2Transport({ ho
  * a second connection to the source (opened here, closed after the move). Used by the CLI and
  * by the native provider.
  */
-export async function moveBetween(name: string, sourceEnd: MoveEnd, targetEnd: MoveEnd, log: Log, openHop: HopOpener = agentForwarded): Promise<MoveOutcome> {
+export async function moveBetween(
+  name: string,
+  sourceEnd: MoveEnd,
+  targetEnd: MoveEnd,
+  log: Log,
+  openHop: HopOpener = agentForwarded,
+  options: Omit<MoveOptions, "log"> = {},
+): Promise<MoveOutcome> {
   let hop: Transport = sourceEnd.transport;
   let own: Transport | null = null;
   if (sourceEnd.migration.identityFile === null) {
@@ -92,7 +100,7 @@ export async function moveBetween(name: string, sourceEnd: MoveEnd, targetEnd: M
     hop = own;
   }
   try {
-    return await moveDomain({ domain: name, source: sourceEnd, target: targetEnd, hop }, { log });
+    return await moveDomain({ domain: name, source: sourceEnd, target: targetEnd, hop }, { ...options, log });
   } finally {
     await own?.close();
   }

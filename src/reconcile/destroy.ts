@@ -14,6 +14,7 @@ import { waitForExecLock } from "./batch.js";
 import { ReconcileError } from "./errors.js";
 import { stopDomainCommand, DEFAULT_STEP_TIMEOUTS } from "./steps.js";
 import type { Log } from "./reconciler.js";
+import { withHeartbeat, type HeartbeatOptions } from "./heartbeat.js";
 
 /** What {@link destroyDomain} found and did. */
 export type DomainDestroyOutcome = "stopped-and-removed" | "removed-files" | "absent" | "unmanaged-left-alone";
@@ -26,6 +27,8 @@ export interface DestroyOptions {
   readonly shutdownSec?: number;
   /** @default 600000 */
   readonly lockTimeoutMs?: number;
+  /** Heartbeat lines while a domain shuts down. @default - every 10 s, real time */
+  readonly heartbeat?: HeartbeatOptions;
 }
 
 async function withLock<T>(transport: Transport, options: DestroyOptions, fn: () => Promise<T>): Promise<T> {
@@ -72,12 +75,16 @@ export async function destroyDomain(transport: Transport, name: string, options:
     `rm -f -- ${link} ${cfg} || exit 1`,
     `if [ $running = 1 ]; then echo '${OUTCOME}stopped-and-removed'; else echo '${OUTCOME}removed-files'; fi`,
   ].join("\n");
+  const log = options.log ?? (() => undefined);
   return withLock(transport, options, async () => {
-    const result = await transport.exec("sh -s", {
-      stdin: script,
-      step: `destroy domain ${name}`,
-      timeoutMs: (shutdownSec + 180) * 1000,
-    });
+    const wait = { subject: `${transport.hostId}: domain ${name}`, what: "waiting for shutdown", limitSec: shutdownSec };
+    const result = await withHeartbeat(log, wait, options.heartbeat ?? {}, () =>
+      transport.exec("sh -s", {
+        stdin: script,
+        step: `destroy domain ${name}`,
+        timeoutMs: (shutdownSec + 180) * 1000,
+      }),
+    );
     const outcome = outcomeOf<DomainDestroyOutcome>(result.stdout);
     if (result.code !== 0 || outcome === undefined) {
       throw new ReconcileError(

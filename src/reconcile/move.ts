@@ -40,6 +40,7 @@ import { shellCommand, shellQuote } from "../xl/shell.js";
 import { waitForExecLock } from "./batch.js";
 import { ReconcileError } from "./errors.js";
 import { readHost, type Log } from "./reconciler.js";
+import { withHeartbeat, type HeartbeatOptions } from "./heartbeat.js";
 import { DEFAULT_STEP_TIMEOUTS, stopDomainCommand } from "./steps.js";
 
 /** One end of a move. */
@@ -84,6 +85,8 @@ export interface MoveOptions {
   readonly shutdownSec?: number;
   /** Longest copy of one volume, seconds. @default 3600 */
   readonly copyTimeoutSec?: number;
+  /** Heartbeat lines while xl migrate, a shutdown or a copy runs. @default - every 10 s, real time */
+  readonly heartbeat?: HeartbeatOptions;
 }
 
 /** A move could not be carried out; the domain is where the message says. */
@@ -213,7 +216,7 @@ async function moveLocked(request: MoveRequest, options: MoveOptions, log: Log):
   const [hop] = await Promise.all([hopOf(request), hopReady]);
   const started = Date.now();
   log(`domain ${domain}: move ${source.hostId} → ${target.hostId} (${move.method})`);
-  const migrateSeconds = move.method === "live" && move.running ? await migrateLive(request, hop, options) : await moveCold(request, move, hop, options, log);
+  const migrateSeconds = move.method === "live" && move.running ? await migrateLive(request, hop, options, log) : await moveCold(request, move, hop, options, log);
   await finish(request, declared);
   return { kind: "moved", method: move.method, seconds: (Date.now() - started) / 1000, migrateSeconds, copied: move.copies };
 }
@@ -267,15 +270,18 @@ async function settleEarlierJob(request: MoveRequest, options: MoveOptions): Pro
 }
 
 /** `xl migrate` as a job on the source; returns its duration in seconds. */
-async function migrateLive(request: MoveRequest, hop: MigrationHop, options: MoveOptions): Promise<number> {
+async function migrateLive(request: MoveRequest, hop: MigrationHop, options: MoveOptions, log: Log): Promise<number> {
   const { source, target, domain } = request;
   const timeoutSec = options.migrateTimeoutSec ?? 1800;
   const started = Date.now();
-  const result = await request.hop.exec("sh -s", {
-    stdin: migrationJobScript(domain, hop, timeoutSec),
-    step: "xl migrate",
-    timeoutMs: (timeoutSec + 120) * 1000,
-  });
+  const wait = { subject: `${source.hostId}: domain ${domain}`, what: `xl migrate to ${target.hostId}`, limitSec: timeoutSec };
+  const result = await withHeartbeat(log, wait, options.heartbeat ?? {}, () =>
+    request.hop.exec("sh -s", {
+      stdin: migrationJobScript(domain, hop, timeoutSec),
+      step: "xl migrate",
+      timeoutMs: (timeoutSec + 120) * 1000,
+    }),
+  );
   const seconds = (Date.now() - started) / 1000;
   const rc = migrationJobResult(result.stdout);
   if (rc === 0) return seconds;
@@ -308,7 +314,8 @@ async function moveCold(request: MoveRequest, move: MoveDomainAction, hop: Migra
   const shutdownSec = options.shutdownSec ?? DEFAULT_STEP_TIMEOUTS.shutdownSec;
   if (move.running) {
     log(`stopping ${domain} on ${source.hostId} for a cold move`);
-    await run(source, stopDomainCommand(domain, shutdownSec), "stop on the source", domain, shutdownSec + 120);
+    const wait = { subject: `${source.hostId}: domain ${domain}`, what: "waiting for shutdown", limitSec: shutdownSec };
+    await withHeartbeat(log, wait, options.heartbeat ?? {}, () => run(source, stopDomainCommand(domain, shutdownSec), "stop on the source", domain, shutdownSec + 120));
   }
   const started = Date.now();
   try {
@@ -372,7 +379,10 @@ async function copyVolume(request: MoveRequest, copy: VolumeCopy, hop: Migration
     `dd if=${shellQuote(copy.from)} bs=4M status=none | ${ssh}`,
   ].join("\n");
   const timeoutSec = options.copyTimeoutSec ?? 3600;
-  const copied = await request.hop.exec("sh -s", { stdin: copyScript, step: "copy the volume", timeoutMs: timeoutSec * 1000 });
+  const wait = { subject: `${source.hostId}: domain ${domain}`, what: `copying ${copy.from} to ${target.hostId}`, limitSec: timeoutSec };
+  const copied = await withHeartbeat(log, wait, options.heartbeat ?? {}, () =>
+    request.hop.exec("sh -s", { stdin: copyScript, step: "copy the volume", timeoutMs: timeoutSec * 1000 }),
+  );
   if (copied.code !== 0) {
     await target.transport.exec(removeTmp(pool, copy, tmp), { step: "remove the partial copy", timeoutMs: 120_000 }).catch(() => undefined);
     const failure = classifyMigrationFailure(copied.stderr, { domain, source: source.hostId, target: target.hostId });

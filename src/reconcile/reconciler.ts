@@ -16,6 +16,7 @@ import type { LiveHost } from "../xl/live.js";
 import { parseSnapshot, snapshotCommand } from "../xl/snapshot.js";
 import { batchEvent, batchScript, parseBatchOutput, waitForExecLock } from "./batch.js";
 import { LiveStateError, NotConvergedError, PlanRefusedError, ReconcileError, StepFailedError } from "./errors.js";
+import { startHeartbeat, type Heartbeat, type HeartbeatOptions } from "./heartbeat.js";
 import { DEFAULT_STEP_TIMEOUTS, stepsFor, type Step, type StepTimeouts } from "./steps.js";
 
 /** Where progress goes: one line at a time, for a person. */
@@ -35,6 +36,14 @@ export interface ReconcileOptions {
   readonly readTimeoutMs?: number;
   /** Called with the plan once the host has been read, before anything is applied. @default - none */
   readonly onPlan?: (plan: Plan) => void;
+  /**
+   * Called with what was read under the host lock, before anything is applied; throwing stops
+   * the apply with nothing changed (a saved plan checks here that the host is as planned).
+   * @default - none
+   */
+  readonly verify?: (reading: HostReading) => void;
+  /** Heartbeat lines while a step runs long (xl create, a graceful shutdown). @default - every 10 s, real time */
+  readonly heartbeat?: HeartbeatOptions;
 }
 
 /** The live state of a host and its plan. */
@@ -110,6 +119,7 @@ export async function applyHost(transport: Transport, spec: HostSpec, options: R
     const live = await read(transport, spec, options, true);
     commands += 1;
     const plan = diffHost(spec, live, options.diff);
+    options.verify?.({ live, plan });
     options.onPlan?.(plan);
     const refused = plan.actions.flatMap((a) => (a.class === "refused" ? [{ subject: actionSubject(a), reason: a.reason, fix: a.fix }] : []));
     // A refusal means the declared state is wrong or unsafe: applying the rest would leave
@@ -124,6 +134,11 @@ export async function applyHost(transport: Transport, spec: HostSpec, options: R
     const script = batchScript(steps, snapshotCommand(spec.pools, { nonce: n }), n);
     lock.assertHeld();
     const started = new Map<number, number>();
+    let beat: Heartbeat | null = null;
+    const stopBeat = (): void => {
+      beat?.stop();
+      beat = null;
+    };
     const result = await transport.exec("sh -s", {
       stdin: script,
       step: "apply plan",
@@ -133,14 +148,20 @@ export async function applyHost(transport: Transport, spec: HostSpec, options: R
         const ev = batchEvent(line, n);
         if (ev === null) return;
         if (ev.type === "begin") {
+          const step = steps[ev.index]!;
+          const subject = `${spec.host}: ${actionSubject(step.action)}`;
           started.set(ev.index, Date.now());
-          log(`  ${spec.host}: ${actionSubject(steps[ev.index]!.action)}: ${steps[ev.index]!.label}`);
-        } else if (ev.type === "end" && ev.rc === 0) {
+          log(`  ${subject}: ${step.label}`);
+          stopBeat();
+          beat = startHeartbeat(log, { subject, ...step.wait }, options.heartbeat);
+        } else if (ev.type === "end") {
+          stopBeat();
+          if (ev.rc !== 0) return;
           const secs = ((Date.now() - (started.get(ev.index) ?? Date.now())) / 1000).toFixed(1);
           log(`  ${spec.host}: done in ${secs}s`);
         }
       },
-    });
+    }).finally(stopBeat);
     commands += 1;
     const outcome = parseBatchOutput(result.stderr, n);
     if (outcome.lockTimeout) {

@@ -57,15 +57,26 @@ export interface Step {
   readonly action: Action;
   /** The argv, when the step is a single program run (for error classification). */
   readonly argv: readonly string[] | null;
+  /**
+   * What a heartbeat says while the step runs long (reconcile/heartbeat.ts), and the limit it
+   * counts towards: for a graceful stop, the shutdown timeout rather than the step's own.
+   */
+  readonly wait: { readonly what: string; readonly limitSec: number };
 }
 
-function argvStep(action: Action, argv: readonly string[], timeoutSec: number): Step {
-  return { label: argv.join(" "), command: shellCommand(argv), timeoutSec, action, argv };
+/** What a heartbeat line says about a step with no wait of its own. */
+const stillRunning = (label: string, timeoutSec: number): Step["wait"] => ({ what: `still running ${label}`, limitSec: timeoutSec });
+
+function argvStep(action: Action, argv: readonly string[], timeoutSec: number, wait?: Step["wait"]): Step {
+  const label = argv.join(" ");
+  return { label, command: shellCommand(argv), timeoutSec, action, argv, wait: wait ?? stillRunning(label, timeoutSec) };
 }
 
-function scriptStep(action: Action, label: string, command: string, timeoutSec: number): Step {
-  return { label, command, timeoutSec, action, argv: null };
+function scriptStep(action: Action, label: string, command: string, timeoutSec: number, wait?: Step["wait"]): Step {
+  return { label, command, timeoutSec, action, argv: null, wait: wait ?? stillRunning(label, timeoutSec) };
 }
+
+const waitingForCreate = (timeouts: StepTimeouts): Step["wait"] => ({ what: "waiting for xl create", limitSec: timeouts.createSec });
 
 function shScript(script: string): string {
   return shellCommand(["sh", "-c", script]);
@@ -158,7 +169,7 @@ export function stepsFor(action: Action, timeouts: StepTimeouts = DEFAULT_STEP_T
       const script = `if xl domid ${q} >/dev/null 2>&1; then echo ${shellQuote(
         `${action.domain} already exists`,
       )}; exit 0; fi\n${shellCommand(xlCreate(action.configPath))}`;
-      return [scriptStep(action, `xl create ${action.configPath}`, shScript(script), timeouts.createSec)];
+      return [scriptStep(action, `xl create ${action.configPath}`, shScript(script), timeouts.createSec, waitingForCreate(timeouts))];
     }
     case "mem-set":
       return [argvStep(action, xlMemSet(action.domain, action.new), t)];
@@ -187,8 +198,9 @@ export function stepsFor(action: Action, timeouts: StepTimeouts = DEFAULT_STEP_T
           `stop ${action.domain} (graceful, then forced after ${timeouts.shutdownSec}s)`,
           stopDomainCommand(action.domain, timeouts.shutdownSec),
           timeouts.shutdownSec + 90,
+          { what: "waiting for shutdown", limitSec: timeouts.shutdownSec },
         ),
-        argvStep(action, xlCreate(action.configPath), timeouts.createSec),
+        argvStep(action, xlCreate(action.configPath), timeouts.createSec, waitingForCreate(timeouts)),
       ];
     case "link-autostart":
       return [scriptStep(action, `link ${action.linkPath}`, autostartLink(action.domain), t)];

@@ -171,7 +171,7 @@ export async function acquireHostLock(transport: Transport, options: HostLockOpt
     }
   };
 
-  const session: RemoteSession = await transport.openSession(lockScript(lockDir, Math.max(1, Math.ceil(timeoutMs / 1000))), {
+  const session: RemoteSession = await transport.openSession(lockScript(lockDir, Math.max(0, Math.ceil(timeoutMs / 1000))), {
     step,
     onStdout: (chunk) => {
       buffered += chunk;
