@@ -52,10 +52,10 @@ describe.skipIf(busy !== null)("cdktf-xen plan|apply <stack-dir> against the fak
     rig.fake.reset();
   });
 
-  it("GIVEN a new stack WHEN planned THEN exit 2 lists the creates; WHEN applied THEN exit 0; planned again THEN exit 0 with no changes", async () => {
+  it("GIVEN a new stack WHEN planned with --detailed-exitcode THEN exit 2 lists the creates; WHEN applied with --auto-approve THEN exit 0; planned again THEN exit 0 with no changes", async () => {
     const dir = synth(WEB);
 
-    const plan = await runCli(["plan", dir]);
+    const plan = await runCli(["plan", dir, "--detailed-exitcode"]);
     expect(plan.stderr).toBe("");
     expect(plan.code).toBe(2);
     expect(plan.stdout).toContain(`host ${STACK_HOST_ID}`);
@@ -69,7 +69,7 @@ describe.skipIf(busy !== null)("cdktf-xen plan|apply <stack-dir> against the fak
     // plan only reads.
     expect(rig.fake.changingCallsSince(0)).toEqual([]);
 
-    const apply = await runCli(["apply", dir]);
+    const apply = await runCli(["apply", dir, "--auto-approve"]);
     expect(apply.stderr).toBe("");
     expect(apply.code).toBe(0);
     expect(apply.stdout).toContain(`host ${STACK_HOST_ID}: applied 8 action(s)`);
@@ -78,8 +78,9 @@ describe.skipIf(busy !== null)("cdktf-xen plan|apply <stack-dir> against the fak
       ["web-2", 128, "all"],
     ]);
 
-    const again = await runCli(["plan", dir]);
+    const again = await runCli(["plan", dir, "--detailed-exitcode"]);
     expect([again.code, again.stdout]).toEqual([0, "No changes. The host matches its declared state.\n"]);
+    // Nothing to change: nothing to approve, even without a terminal.
     const reapply = await runCli(["apply", dir]);
     expect(reapply.code).toBe(0);
     expect(reapply.stdout).toContain(`host ${STACK_HOST_ID}: already up to date`);
@@ -87,7 +88,7 @@ describe.skipIf(busy !== null)("cdktf-xen plan|apply <stack-dir> against the fak
 
   it("GIVEN --json WHEN planned THEN the output is one JSON document: formatVersion and one plan per host (docs/plan-schema.md's top level)", async () => {
     const dir = synth(WEB);
-    const plan = await runCli(["plan", dir, "--json"]);
+    const plan = await runCli(["plan", dir, "--json", "--detailed-exitcode"]);
     expect(plan.code).toBe(2);
     const doc = JSON.parse(plan.stdout) as { formatVersion: number; hosts: Record<string, unknown>[] };
     expect(Object.keys(doc).sort()).toEqual(["formatVersion", "hosts"]);
@@ -109,22 +110,22 @@ describe.skipIf(busy !== null)("cdktf-xen plan|apply <stack-dir> against the fak
     ]);
     expect(actions.every((a) => a.class === "create" && a.executable)).toBe(true);
 
-    const apply = await runCli(["apply", dir, "--json"]);
+    const apply = await runCli(["apply", dir, "--json", "--auto-approve"]);
     expect(apply.code).toBe(0);
     const applied = JSON.parse(apply.stdout) as { hosts: { applied: number; after: { hasChanges: boolean } }[] };
     expect(applied.hosts.map((h) => [h.applied, h.after.hasChanges])).toEqual([[8, false]]);
   });
 
-  it("GIVEN a volume declared smaller than it is WHEN planned THEN exit 2 shows the refusal; WHEN applied THEN exit 1 and the error names host, step, cause and fix", async () => {
-    expect((await runCli(["apply", synth(WEB)])).code).toBe(0);
+  it("GIVEN a volume declared smaller than it is WHEN planned THEN exit 2 (--detailed-exitcode) shows the refusal; WHEN applied THEN exit 1 and the error names host, step, cause and fix", async () => {
+    expect((await runCli(["apply", synth(WEB), "--auto-approve"])).code).toBe(0);
     const shrunk = synth([{ ...WEB[0]!, diskMiB: 128 }, WEB[1]!]);
     const mark = rig.fake.mark();
 
-    const plan = await runCli(["plan", shrunk]);
+    const plan = await runCli(["plan", shrunk, "--detailed-exitcode"]);
     expect(plan.stdout).toContain("! size: 256 MiB → 128 MiB (refused: shrink)");
     expect(plan.code).toBe(2);
 
-    const apply = await runCli(["apply", shrunk]);
+    const apply = await runCli(["apply", shrunk, "--auto-approve"]);
     expect(apply.code).toBe(1);
     expect(apply.stderr).toContain(`Error: the plan refuses 1 change(s), so nothing was applied [host ${STACK_HOST_ID}, step "`);
     expect(apply.stderr).toContain("volume vg/web-1-root: Volume web-1-root is 256 MiB and is declared 128 MiB");
@@ -142,7 +143,7 @@ describe.skipIf(busy !== null)("cdktf-xen plan|apply <stack-dir> against the fak
       times: 1,
     });
 
-    const failed = await runCli(["apply", dir]);
+    const failed = await runCli(["apply", dir, "--auto-approve"]);
     expect(failed.code).toBe(1);
     expect(failed.stderr).toContain(
       `Error: applying the plan failed after 5 step(s) [host ${STACK_HOST_ID}, domain web-2, step "xl create /etc/xen/cdktf-xen/web-2.cfg"]: ` +
@@ -150,10 +151,10 @@ describe.skipIf(busy !== null)("cdktf-xen plan|apply <stack-dir> against the fak
     );
     expect(failed.stderr).toContain(`Fix: create /dev/${FAKE_VG}/web-2-root (declare it as a XenVolume) or correct the disk's target`);
 
-    const again = await runCli(["apply", dir]);
+    const again = await runCli(["apply", dir, "--auto-approve"]);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain(`host ${STACK_HOST_ID}: applied 3 action(s)`);
-    expect((await runCli(["plan", dir])).code).toBe(0);
+    expect((await runCli(["plan", dir, "--detailed-exitcode"])).code).toBe(0);
   });
 
   it("GIVEN a stack pinning another host key WHEN planned THEN exit 1 and the error names host, step, cause and fix; nothing ran on dom0", async () => {

@@ -91,3 +91,48 @@ export function spawnCli(args: readonly string[], options: { readonly cwd?: stri
     stdio: ["ignore", "pipe", "pipe"],
   });
 }
+
+/** What a CLI run on a terminal printed (stdout and stderr together, as a terminal shows them). */
+export interface TerminalResult {
+  readonly code: number;
+  readonly output: string;
+  /** True once the program asked for a value (Terraform's `Enter a value:`). */
+  readonly asked: boolean;
+}
+
+/**
+ * Runs `cdktf-xen ARGS` on a real pseudo-terminal (util-linux `script`), as a person at a
+ * shell: when it asks `Enter a value:`, types `answer` and Enter.
+ */
+export function runCliOnTerminal(
+  args: readonly string[],
+  answer: string,
+  options: { readonly cwd?: string; readonly env?: NodeJS.ProcessEnv; readonly timeoutMs?: number } = {},
+): Promise<TerminalResult> {
+  const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, CLI_BIN, ...args].map(quote).join(" ");
+  return new Promise((resolve) => {
+    const child = spawn("script", ["-qec", command, "/dev/null"], {
+      cwd: options.cwd ?? REPO_ROOT,
+      env: { ...process.env, NO_COLOR: "1", ...options.env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let output = "";
+    let asked = false;
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120_000);
+    const onData = (d: Buffer): void => {
+      output += d.toString("utf8");
+      if (!asked && output.includes("Enter a value: ")) {
+        asked = true;
+        child.stdin.write(`${answer}\n`);
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      child.stdin.destroy();
+      resolve({ code: code ?? -1, output, asked });
+    });
+  });
+}
