@@ -67,16 +67,16 @@ export async function benchReconcile(): Promise<string[]> {
         diskMiB: 64,
       }));
       const dir = synthFakeStack(join(outRoot, `n${n}`), rig.connection(), domains);
-      const plan = await counted(rig, () => runCli(["plan", dir], { timeoutMs: 600_000 }));
+      const plan = await counted(rig, () => runCli(["plan", dir, "--detailed-exitcode"], { timeoutMs: 600_000 }));
       check("plan", plan.result, [2]);
       lines.push(row(n, "plan (new host)", plan));
-      const apply = await counted(rig, () => runCli(["apply", dir], { timeoutMs: 900_000 }));
+      const apply = await counted(rig, () => runCli(["apply", dir, "--auto-approve"], { timeoutMs: 900_000 }));
       check("apply", apply.result, [0]);
       lines.push(row(n, "apply (creates)", apply));
-      const noop = await counted(rig, () => runCli(["apply", dir], { timeoutMs: 600_000 }));
+      const noop = await counted(rig, () => runCli(["apply", dir, "--auto-approve"], { timeoutMs: 600_000 }));
       check("apply again", noop.result, [0]);
       lines.push(row(n, "apply (no-op)", noop));
-      const again = await counted(rig, () => runCli(["plan", dir], { timeoutMs: 600_000 }));
+      const again = await counted(rig, () => runCli(["plan", dir, "--detailed-exitcode"], { timeoutMs: 600_000 }));
       check("plan again", again.result, [0]);
       lines.push(row(n, "plan (in sync)", again));
     }

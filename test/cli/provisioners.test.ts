@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ensureBuilt, runCli } from "../helpers/cli.js";
+import { ensureBuilt, runCli, runCliOnTerminal } from "../helpers/cli.js";
 import { FAKE_VG, hostPathsInUse } from "../helpers/fake-xen/index.js";
 import { startFakeXenRig, type FakeXenRig } from "../helpers/fake-xen/rig.js";
 import { STACK_HOST_ID, stackResource, synthFakeStack, type StackDomain } from "../helpers/fake-xen/stack.js";
@@ -56,6 +56,15 @@ describe.skipIf(busy !== null)("provisioner entry points against the fake Xen ho
     const second = await provision("apply-host", dir, hostEnv(dir));
     expect(second.code).toBe(0);
     expect(second.stdout).toContain(`cdktf-xen: host ${STACK_HOST_ID} already matches its declaration.`);
+  });
+
+  it("GIVEN a terminal WHEN apply-host runs with changes to make THEN it never asks for approval: Terraform already did", async () => {
+    const dir = synth([{ name: "web-1" }]);
+    const r = await runCliOnTerminal(["apply-host"], "no", { cwd: dir, env: hostEnv(dir) });
+    expect(r.asked).toBe(false);
+    expect(r.output).not.toContain("Enter a value");
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toContain(`cdktf-xen: applied 4 action(s) on host ${STACK_HOST_ID}`);
   });
 
   it("GIVEN a CDKTF_XEN_EXPECT that is not the stack's hash WHEN apply-host runs THEN exit 1 with StackChangedError naming host, step, cause and fix, and dom0 is not touched", async () => {

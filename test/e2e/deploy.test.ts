@@ -70,7 +70,7 @@ describe.skipIf(lab === undefined)("end to end on the lab Xen host", () => {
     expect(lvs["e2e-data"]).toBe(64);
     expect((await dom0.sh("readlink /etc/xen/auto/e2e-web.cfg")).stdout.trim()).toBe("/etc/xen/cdktf-xen/e2e-web.cfg");
     // Nothing left to do: the CLI's own plan of the live host is empty.
-    expect((await cli(dir, "plan", ".")).code).toBe(0);
+    expect((await cli(dir, "plan", ".", "--detailed-exitcode")).code).toBe(0);
   }, STEP);
 
   it("2. WHEN memory and a pin change THEN they are applied in place: same domid, no restart", async () => {
@@ -88,15 +88,15 @@ describe.skipIf(lab === undefined)("end to end on the lab Xen host", () => {
 
   it("3. GIVEN drift made behind Terraform's back WHEN cdktf-xen plans THEN it shows it, and apply corrects it", async () => {
     await dom0.run("xl", "mem-set", "e2e-web", "160m");
-    const plan = await cli(dir, "plan", ".");
+    const plan = await cli(dir, "plan", ".", "--detailed-exitcode");
     expect(plan.code, plan.output).toBe(2);
     expect(plan.output).toMatch(/e2e-web/);
     expect(plan.output).toMatch(/160/);
     expect(plan.output).toMatch(/192/);
-    const apply = await cli(dir, "apply", ".");
+    const apply = await cli(dir, "apply", ".", "--auto-approve");
     expect(apply.code, apply.output).toBe(0);
     expect((await dom0.domain("e2e-web"))!.targetMiB).toBe(192);
-    expect((await cli(dir, "plan", ".")).code).toBe(0);
+    expect((await cli(dir, "plan", ".", "--detailed-exitcode")).code).toBe(0);
   }, STEP);
 
   it("4. WHEN the volume grows THEN the running guest is offered the new size; WHEN it shrinks THEN the apply is refused and nothing changes", async () => {
@@ -158,7 +158,7 @@ describe.skipIf(lab === undefined)("end to end on the lab Xen host", () => {
       domains: [{ name: "e2e-web", memoryMiB: 112, maxMemoryMiB: 160, vcpus: 1, maxVcpus: 1, disks: [] }],
     };
     dir = synth(l, outdir, "e2e", program);
-    const [a, b] = await Promise.all([cli(dir, "apply", "."), cli(dir, "apply", ".")]);
+    const [a, b] = await Promise.all([cli(dir, "apply", ".", "--auto-approve"), cli(dir, "apply", ".", "--auto-approve")]);
     expect(a.code, a.output).toBe(0);
     expect(b.code, b.output).toBe(0);
     // One of them waited for the other's host lock, then found the host already done.
@@ -178,7 +178,7 @@ describe.skipIf(lab === undefined)("end to end on the lab Xen host", () => {
     };
     dir = synth(l, outdir, "e2e", program);
     let killed = false;
-    const first = start("node", [CLI, "apply", "."], dir, (line) => {
+    const first = start("node", [CLI, "apply", ".", "--auto-approve"], dir, (line) => {
       if (!killed && /xl create/.test(line)) {
         killed = true;
         // Let xl create get going on dom0, then kill the CLI as an operator's Ctrl-C or a CI
@@ -188,11 +188,11 @@ describe.skipIf(lab === undefined)("end to end on the lab Xen host", () => {
     });
     const r1 = await first.done;
     expect(killed, r1.output).toBe(true);
-    const again = await cli(dir, "apply", ".");
+    const again = await cli(dir, "apply", ".", "--auto-approve");
     expect(again.code, again.output).toBe(0);
     expect(await dom0.domain("e2e-k")).not.toBeNull();
     expect((await dom0.sh("xl list | grep -c '^e2e-k '")).stdout.trim()).toBe("1");
-    expect((await cli(dir, "plan", ".")).code).toBe(0);
+    expect((await cli(dir, "plan", ".", "--detailed-exitcode")).code).toBe(0);
 
     // Clean up through Terraform: adopt the stack's state by applying it, then destroy.
     const apply = await tfApply(dir);

@@ -132,7 +132,7 @@ describe.skipIf(lab === undefined)("moving domains between the two lab hosts", (
    */
   const expectRefusedMove = async (label: string, stack: string, decl: MoveDomainDecl, domid: number, says: readonly RegExp[]): Promise<void> => {
     const dir = synthTwo({ a, b }, outdir, stack, [{ ...decl, host: "xenB" }]);
-    const plan = await cli(dir, "plan", ".");
+    const plan = await cli(dir, "plan", ".", "--detailed-exitcode");
     expect(plan.code).toBe(2);
     expect(plan.output).toMatch(says[0]!);
     const refused = await applyWithAgent(agent, dir);
@@ -153,7 +153,7 @@ describe.skipIf(lab === undefined)("moving domains between the two lab hosts", (
     await uptimeAfter(a, `${CONSOLE_DIR}/guest-${name}.log`, -1);
     await move(stack, decl, a, b, parallelism, `${name} xenA → xenB (-parallelism=${parallelism})`);
     // The CLI's own plan of both hosts agrees: nothing left to do.
-    const plan = await cli(created.dir, "plan", ".");
+    const plan = await cli(created.dir, "plan", ".", "--detailed-exitcode");
     expect(plan.code, plan.output).toBe(0);
     await move(stack, { ...decl, host: "xenB" }, b, a, parallelism, `${name} xenB → xenA (-parallelism=${parallelism})`);
     const again = await apply(stack, [decl], `-parallelism=${parallelism}`);
@@ -220,7 +220,7 @@ describe.skipIf(lab === undefined)("moving domains between the two lab hosts", (
     const domidBefore = (await guests(a)).get(name)!.domid;
 
     const refusedDir = synthTwo({ a, b }, outdir, stack, [{ ...decl, host: "xenB" }]);
-    const plan = await cli(refusedDir, "plan", ".");
+    const plan = await cli(refusedDir, "plan", ".", "--detailed-exitcode");
     expect(plan.code).toBe(2);
     expect(plan.output).toMatch(/refuse/i);
     expect(plan.output).toMatch(/shared/);

@@ -35,7 +35,7 @@ describe.skipIf(busy !== null)("an apply killed in the middle of xl create", { t
     const dir = synthFakeStack(outRoot, rig.connection(), [{ name: "web-1" }, { name: "web-2" }]);
     await rig.fake.inject({ match: ["xl", "create"], arg: "web-1", delayMs: 4_000, times: 1 });
 
-    const child = spawnCli(["apply", dir]);
+    const child = spawnCli(["apply", dir, "--auto-approve"]);
     const createRunning = (): boolean => rig.fake.calls().some((c) => c.argv.join(" ") === "xl create /etc/xen/cdktf-xen/web-1.cfg" && c.end === null);
     expect(await waitUntil(createRunning, 60_000)).toBe(true);
     child.kill("SIGKILL");
@@ -44,7 +44,7 @@ describe.skipIf(busy !== null)("an apply killed in the middle of xl create", { t
     // The orphaned batch goes on with the step that was running when its client died.
     expect(rig.fake.domain("web-1")).toBeUndefined();
 
-    const rerun = await runCli(["apply", dir]);
+    const rerun = await runCli(["apply", dir, "--auto-approve"]);
 
     expect(rerun.stderr).toBe("");
     expect(rerun.code).toBe(0);
