@@ -321,7 +321,10 @@ async function moveCold(request: MoveRequest, move: MoveDomainAction, hop: Migra
   try {
     for (const copy of move.copies) await copyVolume(request, copy, hop, options, log);
     await writeTargetConfig(request, move.spec);
-    await run(target, shellCommand(xlCreate(managedConfigPath(domain))), "start on the target", domain, DEFAULT_STEP_TIMEOUTS.createSec);
+    const createSec = DEFAULT_STEP_TIMEOUTS.createSec;
+    await withHeartbeat(log, { subject: `${target.hostId}: domain ${domain}`, what: "waiting for xl create", limitSec: createSec }, options.heartbeat ?? {}, () =>
+      run(target, shellCommand(xlCreate(managedConfigPath(domain))), "start on the target", domain, createSec),
+    );
   } catch (e) {
     if (move.running) {
       log(`the cold move failed: starting ${domain} on ${source.hostId} again`);
