@@ -32,7 +32,7 @@ export type { XenHostResource } from "./constructs/provider-resources.js";
 
 // Value objects.
 export { Size } from "./model/size.js";
-export { CpuSet } from "./model/cpuset.js";
+export { CpuSet, MAX_CPU_NUMBER } from "./model/cpuset.js";
 export type { CpuTopology } from "./model/cpuset.js";
 
 // Enumerations (each a constant object and the union type of its values).

@@ -59,7 +59,9 @@ function loadNullProvider(where: string): typeof NullProviderModule {
  * - `xen_host`: the native provider (no provisioners).
  */
 export const LifecycleResource = {
+  /** `terraform_data`, built into Terraform ≥ 1.4 (the default). */
   TERRAFORM_DATA: "terraform_data",
+  /** `null_resource` of the `hashicorp/null` provider; needs the package @cdktf/provider-null. */
   NULL_RESOURCE: "null_resource",
   /**
    * The native `xen` provider: one `xen_host` resource per host carries every domain and
