@@ -146,15 +146,6 @@ export interface XenHostMigrationProps {
 /** `SHA256:` and 43 characters of unpadded base64: what `ssh-keygen -lf` prints. */
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
 
-/**
- * A Xen host (its dom0, running the `xl` toolstack) and the resource that reconciles it.
- *
- * Everything declared for the host — its storage pools, volumes and domains — forms one
- * {@link HostSpec}; the host's reconcile resource is replaced whenever that spec's hash
- * changes, and its provisioner (`cdktf-xen apply-host`) brings the host to the spec in one
- * SSH session. Changing how the host is reached (address, port, user, key) updates the
- * resources in place and recreates nothing.
- */
 /** Names of the domains the other hosts of `host`'s stack declare, sorted. */
 function domainsOnOtherHosts(host: XenHost): string[] {
   const names = new Set<string>();
@@ -174,6 +165,15 @@ function peersOf(host: XenHost): PeerDeclaration[] {
     .sort((a, b) => (a.hostId < b.hostId ? -1 : a.hostId > b.hostId ? 1 : 0));
 }
 
+/**
+ * A Xen host (its dom0, running the `xl` toolstack) and the resource that reconciles it.
+ *
+ * Everything declared for the host — its storage pools, volumes and domains — forms one
+ * {@link HostSpec}; the host's reconcile resource is replaced whenever that spec's hash
+ * changes, and its provisioner (`cdktf-xen apply-host`) brings the host to the spec in one
+ * SSH session. Changing how the host is reached (address, port, user, key) updates the
+ * resources in place and recreates nothing.
+ */
 export class XenHost extends Construct {
   /** Whether `x` is a XenHost. */
   static isXenHost(x: unknown): x is XenHost {

@@ -10,7 +10,8 @@
  * Every data string is escaped for Terraform's templates; keys are in canonical order.
  */
 import { sortKeys } from "../model/canonical.js";
-import { provider as nullProvider, resource as nullResource } from "@cdktf/provider-null";
+import { createRequire } from "node:module";
+import type * as NullProviderModule from "@cdktf/provider-null";
 import type { Construct } from "constructs";
 import {
   Token,
@@ -26,6 +27,27 @@ import {
 import { canonicalJson } from "../model/canonical.js";
 import type { DomainSpec, HostConnection, HostMigration, PoolSpec, VolumeSpec } from "../model/spec.js";
 import { escapeTemplate, escapeTemplateDeep } from "./template-escape.js";
+import { XenConstructError } from "./errors.js";
+
+/**
+ * @cdktf/provider-null, loaded on first use: it is an optional peer dependency, needed only by
+ * programs that choose `null_resource`. Loaded with the program's own module resolution, so it
+ * is the program's copy (the one whose classes `instanceof` sees).
+ */
+let nullModule: typeof NullProviderModule | undefined;
+function loadNullProvider(where: string): typeof NullProviderModule {
+  if (nullModule === undefined) {
+    try {
+      nullModule = createRequire(import.meta.url)("@cdktf/provider-null") as typeof NullProviderModule;
+    } catch (e) {
+      throw new XenConstructError(where, {
+        what: `lifecycleResource "null_resource" needs the package @cdktf/provider-null, which cannot be loaded (${e instanceof Error ? e.message.split("\n")[0] : String(e)})`,
+        fix: 'install it next to cdktf (npm install @cdktf/provider-null@^11), or use the default lifecycleResource "terraform_data"',
+      });
+    }
+  }
+  return nullModule;
+}
 
 /**
  * Which Terraform resource type carries the lifecycle of hosts, domains and volumes.
@@ -37,7 +59,9 @@ import { escapeTemplate, escapeTemplateDeep } from "./template-escape.js";
  * - `xen_host`: the native provider (no provisioners).
  */
 export const LifecycleResource = {
+  /** `terraform_data`, built into Terraform ≥ 1.4 (the default). */
   TERRAFORM_DATA: "terraform_data",
+  /** `null_resource` of the `hashicorp/null` provider; needs the package @cdktf/provider-null. */
   NULL_RESOURCE: "null_resource",
   /**
    * The native `xen` provider: one `xen_host` resource per host carries every domain and
@@ -329,7 +353,8 @@ function createNullResource(scope: Construct, id: string, o: LifecycleResourceOp
     ...(o.nullCreateBeforeDestroy === true ? { createBeforeDestroy: true } : {}),
   };
   const input = o.input;
-  return new nullResource.Resource(scope, id, {
+  const { Resource } = loadNullProvider(scope.node.path).resource;
+  return new Resource(scope, id, {
     triggers: new Deferred(o.generation, () =>
       sortKeys({ ...nullTriggers({ ...o.replace(), ...(input === undefined ? {} : input()) }), ...(o.replaceExpressions?.() ?? {}) }),
     ) as unknown as Record<string, string>,
@@ -369,9 +394,8 @@ const nullProviders = new WeakMap<TerraformStack, boolean>();
 function ensureNullProvider(scope: Construct): void {
   const stack = TerraformStack.of(scope);
   if (nullProviders.get(stack) === true) return;
-  const existing = stack.node.children.some(
-    (c) => c instanceof nullProvider.NullProvider && (c as nullProvider.NullProvider).alias === undefined,
-  );
-  if (!existing) new nullProvider.NullProvider(stack, NULL_PROVIDER_ID);
+  const { NullProvider } = loadNullProvider(scope.node.path).provider;
+  const existing = stack.node.children.some((c) => c instanceof NullProvider && c.alias === undefined);
+  if (!existing) new NullProvider(stack, NULL_PROVIDER_ID);
   nullProviders.set(stack, true);
 }

@@ -45,7 +45,9 @@ export interface StackIssue {
 
 /** What {@link readStack} returns: the hosts (sorted by id) and every problem found. */
 export interface StackReadResult {
+  /** Every cdktf-xen host of the stack, sorted by id. */
   readonly hosts: StackHost[];
+  /** Every problem found; empty for a stack cdktf-xen synthesized and nobody edited. */
   readonly issues: StackIssue[];
 }
 

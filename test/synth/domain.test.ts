@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import {
   DiskFormat,
   DomainType,
-  INPUT_ENV,
   MigrationPolicy,
   ShutdownAction,
   Size,
@@ -13,6 +12,7 @@ import {
   XenVolume,
   type DomainSpec,
 } from "../../src/index.js";
+import { INPUT_ENV } from "../../src/constructs/resources.js";
 import { TerraformVariable } from "../../src/cdktf.js";
 import { newHost, newStack, problems, problemsOf, resourceOf, synth } from "./support.js";
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { Testing } from "../../src/cdktf.js";
-import { readStack } from "../../src/index.js";
+import { readStack } from "../../src/testing.js";
 import { FleetStack } from "../../examples/fleet/stack.js";
 import { labStatePath, readLabHost } from "../../examples/quickstart/lab.js";
 import { PLACEHOLDER_HOST, QuickstartStack } from "../../examples/quickstart/stack.js";

@@ -1,15 +1,14 @@
 import { describe, expect, it } from "vitest";
 import {
   DomainType,
-  EXPECT_ENV,
-  INPUT_ENV,
   RetentionPolicy,
   Size,
   XenDomain,
   XenStoragePool,
   XenVolume,
-  hostSpecHash,
 } from "../../src/index.js";
+import { EXPECT_ENV, INPUT_ENV } from "../../src/constructs/resources.js";
+import { hostSpecHash } from "../../src/model/hash.js";
 import { HOST_KEY, newHost, newStack, problemsOf, resourceOf, synth } from "./support.js";
 
 describe("XenHost", () => {

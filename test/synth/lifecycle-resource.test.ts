@@ -1,8 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { NullProvider } from "@cdktf/provider-null/lib/provider/index.js";
 import {
-  EXPECT_ENV,
-  INPUT_ENV,
   LIFECYCLE_RESOURCE_CONTEXT_KEY,
   LifecycleResource,
   RetentionPolicy,
@@ -10,10 +8,11 @@ import {
   XenDomain,
   XenStoragePool,
   XenVolume,
-  canonicalJson,
-  escapeTemplate,
-  hostSpecHash,
 } from "../../src/index.js";
+import { EXPECT_ENV, INPUT_ENV } from "../../src/constructs/resources.js";
+import { canonicalJson } from "../../src/model/canonical.js";
+import { escapeTemplate } from "../../src/constructs/template-escape.js";
+import { hostSpecHash } from "../../src/model/hash.js";
 import type { TerraformStack } from "../../src/cdktf.js";
 import { allResources, newHost, newStack, problems, resourceOf, synth } from "./support.js";
 

@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { App } from "../../src/cdktf.js";
 import type { TerraformStack } from "../../src/cdktf.js";
-import { readStack } from "../../src/index.js";
+import { readStack } from "../../src/testing.js";
 import { FleetStack } from "../../examples/fleet/stack.js";
 import { QuickstartStack } from "../../examples/quickstart/stack.js";
 

@@ -10,10 +10,10 @@ import {
   XenStoragePool,
   XenVcpuPin,
   XenVolume,
-  hostSpecHash,
-  readStack,
   type XenHost,
 } from "../../src/index.js";
+import { hostSpecHash } from "../../src/model/hash.js";
+import { readStack } from "../../src/testing.js";
 import type { TerraformStack } from "../../src/cdktf.js";
 import { newHost, newStack, synth, type SynthJson } from "./support.js";
 

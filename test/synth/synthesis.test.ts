@@ -5,7 +5,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { App, TerraformStack } from "../../src/cdktf.js";
-import { escapeTemplate, unescapeTemplate } from "../../src/index.js";
+import { escapeTemplate, unescapeTemplate } from "../../src/constructs/template-escape.js";
 import { FleetStack } from "../../examples/fleet/stack.js";
 import { newHost, newStack, problems } from "./support.js";
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DiskFormat, INPUT_ENV, RetentionPolicy, Size, XenDomain, XenStoragePool, XenVolume } from "../../src/index.js";
+import { DiskFormat, RetentionPolicy, Size, XenDomain, XenStoragePool, XenVolume } from "../../src/index.js";
+import { INPUT_ENV } from "../../src/constructs/resources.js";
 import { allResources, newHost, newStack, problemsOf, resourceOf, synth } from "./support.js";
 
 describe("XenVolume and XenStoragePool", () => {

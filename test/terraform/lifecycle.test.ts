@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rmSync } from "node:fs";
 import { dirname } from "node:path";
-import { DomainType, RetentionPolicy, Size, XenDomain, XenHost, XenStoragePool, XenVcpuPin, XenVolume, readStack } from "../../src/index.js";
+import { DomainType, RetentionPolicy, Size, XenDomain, XenHost, XenStoragePool, XenVcpuPin, XenVolume } from "../../src/index.js";
+import { readStack } from "../../src/testing.js";
 import type { TerraformStack } from "../../src/cdktf.js";
 import { TerraformWorkspace, actionsOf, terraformGate, type FakeCliRecord, type PlannedActions } from "./support.js";
 

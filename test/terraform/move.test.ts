@@ -26,7 +26,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { DomainType, RetentionPolicy, Size, XenDomain, XenHost, XenStoragePool, XenVolume, readStack, type XenHostMigrationProps } from "../../src/index.js";
+import { DomainType, RetentionPolicy, Size, XenDomain, XenHost, XenStoragePool, XenVolume, type XenHostMigrationProps } from "../../src/index.js";
+import { readStack } from "../../src/testing.js";
 import type { TerraformStack } from "../../src/cdktf.js";
 import { TerraformWorkspace, actionsOf, terraformGate, type FakeCliRecord, type PlannedActions } from "./support.js";
 

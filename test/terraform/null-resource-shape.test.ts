@@ -12,7 +12,8 @@ import { dirname } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DataResource } from "../../src/cdktf.js";
 import { nullTriggers } from "../../src/constructs/resources.js";
-import { hostSpecHash, type HostConnection } from "../../src/index.js";
+import { type HostConnection } from "../../src/index.js";
+import { hostSpecHash } from "../../src/model/hash.js";
 import { TerraformWorkspace, terraformGate } from "./support.js";
 
 const gate = terraformGate();
