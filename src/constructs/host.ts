@@ -17,8 +17,8 @@ import {
   ResourceKind,
 } from "./resources.js";
 import type { XenStoragePool } from "./storage-pool.js";
-import { XenHostResource } from "./provider-resources.js";
-import type { PeerDeclaration } from "../provider/xen/convert.js";
+import { XenHostResource, ensureXenProvider } from "./provider-resources.js";
+import type { DirectoryEntry } from "../provider/xen/convert.js";
 import { TerraformStack } from "../cdktf.js";
 import type { IXenVolume, XenVolume } from "./volume.js";
 
@@ -146,22 +146,16 @@ export interface XenHostMigrationProps {
 /** `SHA256:` and 43 characters of unpadded base64: what `ssh-keygen -lf` prints. */
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
 
-/** Names of the domains the other hosts of `host`'s stack declare, sorted. */
-function domainsOnOtherHosts(host: XenHost): string[] {
-  const names = new Set<string>();
-  for (const c of TerraformStack.of(host).node.findAll()) {
-    if (c !== host && XenHost.isXenHost(c)) for (const d of c.domains) names.add(d.name);
-  }
-  return [...names].sort();
-}
-
-/** The stack's other hosts as a `xen_host`'s `peers` (where a domain it declares may still run). */
-function peersOf(host: XenHost): PeerDeclaration[] {
-  return TerraformStack.of(host)
-    .node.findAll()
-    .filter((c): c is XenHost => c !== host && XenHost.isXenHost(c))
-    // The peer's pools as its own xen_host declares them: a peer read then shares its cached reading.
-    .map((c) => ({ hostId: c.hostId, connection: c.connection, migration: c.migration, pools: c.toSpec().pools }))
+/**
+ * The stack's host directory for its `xen` provider: every XenHost of the stack (its
+ * connection, migration settings, pools as its own `xen_host` declares them — a peer read
+ * then shares that host's cached reading — and the names of its domains), sorted by host id.
+ */
+function directoryOf(stack: TerraformStack): DirectoryEntry[] {
+  return stack.node
+    .findAll()
+    .filter((c): c is XenHost => XenHost.isXenHost(c))
+    .map((c) => ({ hostId: c.hostId, connection: c.connection, migration: c.migration, pools: c.toSpec().pools, domains: c.domains.map((d) => d.name).sort() }))
     .sort((a, b) => (a.hostId < b.hostId ? -1 : a.hostId > b.hostId ? 1 : 0));
 }
 
@@ -244,13 +238,9 @@ export class XenHost extends Construct {
     });
 
     if (this.lifecycleResource === LifecycleResource.PROVIDER) {
-      this.resource = new XenHostResource(this, "host", () => ({
-        spec: this.toSpec(),
-        connection: this.connection,
-        migration: this.migration,
-        domainsElsewhere: domainsOnOtherHosts(this),
-        peers: peersOf(this),
-      }));
+      const stack = TerraformStack.of(this);
+      ensureXenProvider(this).useDirectory(() => directoryOf(stack));
+      this.resource = new XenHostResource(this, "host", () => ({ spec: this.toSpec(), connection: this.connection, migration: this.migration }));
     }
 
     this.node.addValidation({ validate: () => [...this.analysis().problems.for(this)] });

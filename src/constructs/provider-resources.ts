@@ -5,8 +5,8 @@
  */
 import type { Construct } from "constructs";
 import { TerraformProvider } from "cdktf";
-import { TerraformResource, TerraformStack, Token } from "../cdktf.js";
-import { hostAttributes, type HostDeclaration } from "../provider/xen/convert.js";
+import { Lazy, TerraformResource, TerraformStack, Token } from "../cdktf.js";
+import { directoryEntryAttributes, hostAttributes, type DirectoryEntry, type HostDeclaration } from "../provider/xen/convert.js";
 import { HOST_RESOURCE_TYPE } from "../provider/xen/schema.js";
 import { PROVIDER_SOURCE, PROVIDER_VERSION } from "../provider/xen/address.js";
 import { escapeTemplateDeep } from "./template-escape.js";
@@ -14,8 +14,18 @@ import { escapeTemplateDeep } from "./template-escape.js";
 /** Terraform's local name of the provider in a stack. */
 export const PROVIDER_LOCAL_NAME = "xen";
 
-/** The stack's `xen` provider (no settings: every connection is per host). */
+/** Cell form of the attributes cdktf's HCL output wants. */
+function hclAttributes(a: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(a).map(([k, value]) => [k, { value, isBlock: false, type: "simple", storageClassType: "any" }]));
+}
+
+/**
+ * The stack's `xen` provider; its one setting is the stack's host directory (`hosts`: each
+ * host's connection, migration settings, pools and domain names), rendered late.
+ */
 export class XenTerraformProvider extends TerraformProvider {
+  private directory: () => readonly DirectoryEntry[] = () => [];
+
   constructor(scope: Construct, id: string) {
     super(scope, id, {
       terraformResourceType: PROVIDER_LOCAL_NAME,
@@ -24,8 +34,29 @@ export class XenTerraformProvider extends TerraformProvider {
     });
   }
 
+  /** Sets where the directory comes from (the stack's hosts, read at synth). */
+  useDirectory(directory: () => readonly DirectoryEntry[]): void {
+    this.directory = directory;
+  }
+
+  /**
+   * A lazy value: cdktf snake-cases a provider's attribute keys (host ids are paths such as
+   * `fleet/xen-a`, and a null value trips its walk), but leaves a token's value alone.
+   */
+  private attrs(): Record<string, unknown> {
+    return {
+      hosts: Lazy.anyValue({
+        produce: () => escapeTemplateDeep(Object.fromEntries(this.directory().map((e) => [e.hostId, directoryEntryAttributes(e)])), { sortKeys: true }),
+      }),
+    };
+  }
+
   protected override synthesizeAttributes(): Record<string, unknown> {
-    return {};
+    return this.attrs();
+  }
+
+  protected override synthesizeHclAttributes(): Record<string, unknown> {
+    return hclAttributes(this.attrs());
   }
 }
 
@@ -67,8 +98,7 @@ export class XenHostResource extends TerraformResource {
   }
 
   protected override synthesizeHclAttributes(): Record<string, unknown> {
-    const a = this.attrs();
-    return Object.fromEntries(Object.entries(a).map(([k, value]) => [k, { value, isBlock: false, type: "simple", storageClassType: "any" }]));
+    return hclAttributes(this.attrs());
   }
 
   /** A token for `domain["NAME"].ATTRIBUTE` of this resource (e.g. ip_addresses). */

@@ -49,12 +49,12 @@ describe("a program on the native provider", () => {
     expect((resource["domain"] as Record<string, { cmdline: string }>)["web-1"]?.cmdline).toBe("console=hvc0 note=$${not-a-template}");
   });
 
-  it("tells each host which domains the other hosts declare, so a domain that moved is not removed by its old host", () => {
+  it("tells the provider which domains each host declares, so a domain that moved is not removed by its old host", () => {
     const { stack, a, b } = fleet();
     const json = synth(stack);
-    const byHost = (id: string) => Object.values(json.resource?.["xen_host"] ?? {}).find((r) => r["host_id"] === id)!;
-    expect(byHost(a.hostId)["domains_elsewhere"]).toEqual(["db-1"]);
-    expect(byHost(b.hostId)["domains_elsewhere"]).toEqual(["web-1"]);
+    const hosts = (json.provider?.["xen"] as { hosts: Record<string, { domains: string[] }> }[])[0]!.hosts;
+    expect(hosts[a.hostId]?.domains).toEqual(["web-1"]);
+    expect(hosts[b.hostId]?.domains).toEqual(["db-1"]);
   });
 
   it("exposes a domain's IP addresses as a reference to its host's xen_host", () => {

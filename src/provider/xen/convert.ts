@@ -82,15 +82,29 @@ export interface PeerDeclaration {
   readonly pools: readonly PoolSpec[];
 }
 
+/** One host of the provider's `hosts` directory: a peer, and the names of its domains. */
+export interface DirectoryEntry extends PeerDeclaration {
+  /** Names of the domains the program declares on the host, sorted. */
+  readonly domains: readonly string[];
+}
+
 /** Everything a `xen_host` resource declares. */
 export interface HostDeclaration {
   readonly spec: HostSpec;
   readonly connection: HostConnection;
   readonly migration: HostMigration;
-  /** Domains declared on other hosts of the same program (see the schema). */
+}
+
+/**
+ * A declaration with what the provider's directory says about the other hosts: where its
+ * arriving domains may still run (`peers`: the directory's other hosts, then those of the prior
+ * apply the program no longer declares) and the domains declared elsewhere (never removed here:
+ * they move).
+ */
+export interface HostInFleet extends HostDeclaration {
   readonly domainsElsewhere: readonly string[];
-  /** The other hosts of the program, sorted by host id. @default - none */
-  readonly peers?: readonly PeerDeclaration[];
+  /** Sorted by host id. */
+  readonly peers: readonly PeerDeclaration[];
 }
 
 function connectionAttributes(c: HostConnection): Attrs {
@@ -109,6 +123,16 @@ function migrationAttributes(m: HostMigration): Attrs {
   return { address: m.address, port: m.port, identity_file: m.identityFile };
 }
 
+/** The provider's `hosts` directory entry of a host. */
+export function directoryEntryAttributes(e: DirectoryEntry): Attrs {
+  return {
+    ssh: connectionAttributes(e.connection),
+    migration: migrationAttributes(e.migration),
+    pool: Object.fromEntries(e.pools.map((x) => [x.name, poolAttributes(x)])),
+    domains: [...e.domains],
+  };
+}
+
 /** The configuration of a `xen_host` resource for a declaration. */
 export function hostAttributes(h: HostDeclaration): Attrs {
   const c = h.connection;
@@ -121,13 +145,6 @@ export function hostAttributes(h: HostDeclaration): Attrs {
       h.spec.volumes.map((v) => [volumeKey(v), { pool: v.pool, name: v.name, size_mib: v.sizeMiB, format: v.format, retention: v.retention }]),
     ),
     domain: Object.fromEntries(h.spec.domains.map((d) => [d.name, domainAttributes(d)])),
-    domains_elsewhere: [...h.domainsElsewhere],
-    peers: Object.fromEntries(
-      (h.peers ?? []).map((p) => [
-        p.hostId,
-        { ssh: connectionAttributes(p.connection), migration: migrationAttributes(p.migration), pool: Object.fromEntries(p.pools.map((x) => [x.name, poolAttributes(x)])) },
-      ]),
-    ),
   };
 }
 
@@ -307,11 +324,30 @@ export function hostFromValue(v: unknown): HostDeclaration {
     spec: { version: SPEC_VERSION, host: hostId, pools, volumes, domains },
     connection: connectionFrom(o["ssh"], "ssh"),
     migration: migrationFrom(o["migration"], "migration"),
-    domainsElsewhere: list(o, "domains_elsewhere").map((x, i) => strItem(x, `domains_elsewhere[${i}]`)),
-    peers: map(o, "peers").map(([hostId, x]): PeerDeclaration => {
-      const p = `peers["${hostId}"]`;
-      const d = obj(x, p);
-      return { hostId, connection: connectionFrom(d["ssh"], `${p}.ssh`), migration: migrationFrom(d["migration"], `${p}.migration`), pools: poolsFrom(d, `${p}.`) };
-    }),
   };
+}
+
+/** A host directory entry's peer part, as the private state keeps it (see host-resource.ts). */
+export function peerAttributes(p: PeerDeclaration): Attrs {
+  return { ssh: connectionAttributes(p.connection), migration: migrationAttributes(p.migration), pool: Object.fromEntries(p.pools.map((x) => [x.name, poolAttributes(x)])) };
+}
+
+function peerFrom(hostId: string, v: unknown, path: string): PeerDeclaration {
+  const d = obj(v, path);
+  return { hostId, connection: connectionFrom(d["ssh"], `${path}.ssh`), migration: migrationFrom(d["migration"], `${path}.migration`), pools: poolsFrom(d, `${path}.`) };
+}
+
+/** The peers a private state holds (`{ "HOST_ID": peerAttributes }`), sorted by host id. */
+export function peersFromValue(v: unknown): PeerDeclaration[] {
+  if (v === null || v === undefined) return [];
+  return map({ peers: v }, "peers").map(([hostId, x]) => peerFrom(hostId, x, `peers["${hostId}"]`));
+}
+
+/** The provider's `hosts` directory (every value known), sorted by host id. */
+export function directoryFromValue(v: unknown): DirectoryEntry[] {
+  if (v === null || v === undefined) return [];
+  return map({ hosts: v }, "hosts").map(([hostId, x]): DirectoryEntry => {
+    const path = `hosts["${hostId}"]`;
+    return { ...peerFrom(hostId, x, path), domains: list(obj(x, path), "domains").map((d, i) => strItem(d, `${path}.domains[${i}]`)).sort() };
+  });
 }

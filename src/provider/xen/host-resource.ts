@@ -8,10 +8,11 @@
  *   only takes effect at the next boot gets a warning naming the domain and attribute, and
  *   `pending_restart` shows it; refusals (a shrink, a missing bridge, a name taken) are errors
  *   before anything is applied. Only a different `host_id` (another host) replaces.
- * - Moves (./moves.ts): a declared domain the host does not run is looked for on the `peers`;
+ * - Moves (./moves.ts): a declared domain the host does not run is looked for on the peers (the
+ *   provider's host directory, ./directory.ts, and those remembered in the private state);
  *   one a peer holds plans as a move (a warning; computed values unknown) or its refusals
  *   (errors with reason and fix), never as a create. The apply moves it with reconcile/move.ts
- *   before reconciling; the old host's apply leaves it (`domains_elsewhere`), in either order.
+ *   before reconciling; the old host's apply leaves it (declared elsewhere), in either order.
  * - Apply: domains the configuration no longer holds are shut down and removed, arriving
  *   domains are moved here, then `applyHost` brings the host to the declaration; computed
  *   attributes are read back.
@@ -21,10 +22,11 @@ import { diffHost } from "../../diff/diff.js";
 import { actionSubject, type Action, type Plan } from "../../diff/plan.js";
 import { containsUnknown } from "../protocol/cty.js";
 import { UNKNOWN, type ApplyRequest, type ApplyResponse, type ImportResponse, type AttributePath, type Diagnostic, type PlanRequest, type PlanResponse, type ReadResponse, type Value } from "../protocol/types.js";
-import { hostFromValue, volumeKey, type HostDeclaration } from "./convert.js";
+import { hostFromValue, volumeKey, type HostDeclaration, type HostInFleet, type PeerDeclaration } from "./convert.js";
+import { EMPTY_DIRECTORY, decodePeers, directoryOf, encodePeers, inFleet, type HostDirectory } from "./directory.js";
 import type { HostBackend } from "./host-sessions.js";
 import { computedOf, nextBootAttribute, pendingRestart, observeDomain, observeVolume } from "./observe.js";
-import { moveHow, peerSide, peersToCheck, planWithPeers, sharingPeer, type PeerCheck } from "./moves.js";
+import { moveHow, peerSide, planWithPeers, sharingPeer, type PeerCheck } from "./moves.js";
 import { describeMove } from "../../cli/move-runner.js";
 import { DOMAIN_COMPUTED, HOST_RESOURCE_TYPE } from "./schema.js";
 
@@ -113,7 +115,7 @@ function bootWarnings(plan: Plan, priorDomains: Map<string, Obj>, plannedDomains
 }
 
 /** Domains and volumes a prior state holds that the new declaration drops. */
-function dropped(prior: HostDeclaration | null, next: HostDeclaration | null): { domains: string[]; volumes: HostDeclaration["spec"]["volumes"] } {
+function dropped(prior: HostDeclaration | null, next: HostInFleet | null): { domains: string[]; volumes: HostDeclaration["spec"]["volumes"] } {
   if (prior === null) return { domains: [], volumes: [] };
   const keepDomains = new Set([...(next?.spec.domains.map((d) => d.name) ?? []), ...(next?.domainsElsewhere ?? [])]);
   const keepVolumes = new Set(next?.spec.volumes.map(volumeKey) ?? []);
@@ -130,10 +132,23 @@ function diagnosticOf(e: unknown, summary: string): Diagnostic {
 
 /** The handlers of `xen_host`. */
 export class HostResource {
+  private directory: HostDirectory = EMPTY_DIRECTORY;
+
   constructor(
     private readonly sessions: HostBackend,
     private readonly log: ProviderLog = (l) => process.stderr.write(`${l}\n`),
   ) {}
+
+  /** Takes the provider's configuration (its `hosts` directory; values may be unknown at plan). */
+  configure(config: Value): Diagnostic[] {
+    try {
+      this.directory = directoryOf(config);
+      return [];
+    } catch (e) {
+      this.directory = EMPTY_DIRECTORY;
+      return [diagnosticOf(e, "the provider's hosts directory cannot be read")];
+    }
+  }
 
   async read(state: Value): Promise<ReadResponse> {
     if (!isObj(state)) return { state };
@@ -191,14 +206,17 @@ export class HostResource {
     } catch (e) {
       return { planned, requiresReplace, diagnostics: [diagnosticOf(e, `planning host ${String(proposed["host_id"])} failed`)] };
     }
+    const fleet = inFleet(decl, this.directory, decodePeers(req.priorPrivate));
+    // The apply looks at the former peers too: they go with the plan.
+    const priv = encodePeers(fleet.peers);
     let check: PeerCheck;
     try {
       const { live } = await this.sessions.read(decl.spec, decl.connection);
-      check = await planWithPeers(this.sessions, decl, priorDecl, live);
+      check = await planWithPeers(this.sessions, fleet, live, false, this.directory.unknown);
       plan = check.plan;
     } catch (e) {
       if (prior !== null || e instanceof DiffInputError) {
-        return { planned, requiresReplace, diagnostics: [diagnosticOf(e, `planning host ${decl.spec.host} failed`)] };
+        return { planned, requiresReplace, private: priv, diagnostics: [diagnosticOf(e, `planning host ${decl.spec.host} failed`)] };
       }
       // A host Terraform has not managed yet and cannot reach now (a pull request planned in CI
       // away from the dom0s, a host still being installed): plan the declaration, say so, and
@@ -207,6 +225,7 @@ export class HostResource {
       return {
         planned,
         requiresReplace,
+        private: priv,
         diagnostics: [{
           severity: "warning",
           summary: `host ${decl.spec.host} could not be read: this plan shows the declaration only`,
@@ -234,7 +253,7 @@ export class HostResource {
       plannedDomains.set(name, next);
     }
     planned["domain"] = Object.fromEntries(plannedDomains);
-    const gone = dropped(priorDecl, decl);
+    const gone = dropped(priorDecl, fleet);
     const diagnostics: Diagnostic[] = [...refusals(plan), ...moveWarnings(check), ...bootWarnings(plan, priorDomains, plannedDomains)];
     for (const name of gone.domains) {
       diagnostics.push({
@@ -244,28 +263,29 @@ export class HostResource {
         attribute: domainPath(name),
       });
     }
-    return { planned, requiresReplace, diagnostics };
+    return { planned, requiresReplace, private: priv, diagnostics };
   }
 
   async apply(req: ApplyRequest): Promise<ApplyResponse> {
     const prior = isObj(req.prior) ? req.prior : null;
     const priorDecl = prior === null ? null : safeDecl(prior);
+    const remembered = decodePeers(req.plannedPrivate);
     if (!isObj(req.planned)) {
       if (priorDecl === null) return { state: null };
       try {
-        await this.removeDropped(priorDecl, null);
+        await this.removeDropped(priorDecl, null, inFleet(priorDecl, this.directory, remembered).peers);
         return { state: null };
       } catch (e) {
         return { state: req.prior, diagnostics: [diagnosticOf(e, `destroying host ${priorDecl.spec.host}'s domains failed`)] };
       }
     }
     const planned = req.planned;
-    const decl = hostFromValue(declaredPart(planned));
+    const decl = inFleet(hostFromValue(declaredPart(planned)), this.directory, remembered);
     const host = decl.spec.host;
     try {
       await this.sessions.exclusive(host, async () => {
-        await this.removeDropped(priorDecl, decl);
-        await this.moveArriving(decl, priorDecl);
+        await this.removeDropped(priorDecl, decl, decl.peers);
+        await this.moveArriving(decl);
         await this.sessions.apply(decl.spec, decl.connection, this.log);
         this.sessions.invalidate(host);
       });
@@ -291,7 +311,8 @@ export class HostResource {
       for (const k of DOMAIN_COMPUTED) if (next[k] === UNKNOWN || next[k] === undefined) next[k] = computed[k] ?? null;
       domain[name] = next;
     }
-    return { state: { ...planned, id: host, domain } };
+    // Applied: the former peers hold nothing of this host's any more; the directory's are remembered.
+    return { state: { ...planned, id: host, domain }, private: encodePeers(inFleet(decl, this.directory, []).peers) };
   }
 
   /**
@@ -330,7 +351,6 @@ export class HostResource {
       pool: {},
       volume: {},
       domain: {},
-      domains_elsewhere: [],
     };
     return { resources: [{ type: HOST_RESOURCE_TYPE, state }] };
   }
@@ -342,10 +362,10 @@ export class HostResource {
    * changed, and the reconcile does not run, so no second copy is ever booted — when a move is
    * refused, when a peer cannot be read (it may hold the domain), or when the backend cannot move.
    */
-  private async moveArriving(decl: HostDeclaration, prior: HostDeclaration | null): Promise<void> {
+  private async moveArriving(decl: HostInFleet): Promise<void> {
     const host = decl.spec.host;
     const { live } = await this.sessions.read(decl.spec, decl.connection, true);
-    const check = await planWithPeers(this.sessions, decl, prior, live, true);
+    const check = await planWithPeers(this.sessions, decl, live, true, this.directory.unknown);
     const problems: Diagnostic[] = refusals({ actions: check.refusals });
     for (const p of check.unreadable) {
       problems.push({
@@ -354,10 +374,9 @@ export class HostResource {
         detail:
           `${p.message}\n${check.arriving.join(", ")} ${check.arriving.length === 1 ? "is" : "are"} declared on ${host} and not running there, and ${p.hostId} (another host of the program) may still run ${check.arriving.length === 1 ? "it" : "them"}: starting ${check.arriving.length === 1 ? "it" : "them"} here could boot a second copy of a guest. Nothing was changed on ${host}.\n` +
           `Fix: make ${p.hostId} reachable and apply again (a domain it holds is then moved); if ${p.hostId} is gone for good, remove its XenHost from the program.`,
-        attribute: ["peers", { key: p.hostId }],
       });
     }
-    const peers = new Map(peersToCheck(decl, prior).map((p) => [p.hostId, p]));
+    const peers = new Map(decl.peers.map((p) => [p.hostId, p]));
     if (check.moves.length > 0 && this.sessions.move === undefined) {
       problems.push({ severity: "error", summary: `host ${host}: this provider's backend cannot move domains`, detail: `${check.moves.map((m) => m.domain).join(", ")} run on another host; nothing was changed.` });
     }
@@ -371,7 +390,7 @@ export class HostResource {
   }
 
   /** Shuts down and removes dropped domains; deletes dropped volumes whose retention says so. */
-  private async removeDropped(prior: HostDeclaration | null, next: HostDeclaration | null): Promise<void> {
+  private async removeDropped(prior: HostDeclaration | null, next: HostInFleet | null, peers: readonly PeerDeclaration[]): Promise<void> {
     if (prior === null) return;
     const gone = dropped(prior, next);
     if (gone.domains.length === 0 && gone.volumes.length === 0) return;
@@ -380,7 +399,6 @@ export class HostResource {
       const outcome = await this.sessions.destroyDomain(prior.spec.host, connection, name, this.log);
       this.log(`cdktf-xen: domain ${name} on ${prior.spec.host}: ${outcome}`);
     }
-    const peers = next === null ? (prior.peers ?? []) : peersToCheck(next, prior);
     for (const v of gone.volumes) {
       const pool = prior.spec.pools.find((p) => p.name === v.pool);
       if (pool === undefined) continue;
@@ -417,7 +435,6 @@ function moveWarnings(check: PeerCheck): Diagnostic[] {
       severity: "warning",
       summary: `host ${p.hostId} could not be read: whether it still runs ${check.arriving.join(", ")} is unknown`,
       detail: `${p.message}\nThe apply reads it again, and refuses to start ${check.arriving.join(", ")} here while it cannot tell (a domain that runs there is moved, never booted a second time).`,
-      attribute: ["peers", { key: p.hostId }],
     });
   }
   return out;

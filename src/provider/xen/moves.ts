@@ -1,7 +1,7 @@
 /**
  * Moves through the native provider: a domain declared on this `xen_host` that the host does not
  * run may still run on another host of the program (its declared host changed). Such a domain
- * is looked for on the peers (the `peers` attribute: their connections and pools, read through
+ * is looked for on the peers (the provider's host directory, ./directory.ts: their connections and pools, read through
  * the same per-run sessions, so one connection per host per run), and the diff engine's own
  * fleet planning (diff/move.ts: findMoves, planMove) decides: a `move-domain` in this host's
  * plan, or the `refuse-move`s saying why not — never a `create-domain` of a guest a peer holds.
@@ -11,7 +11,7 @@ import { diffHost } from "../../diff/diff.js";
 import type { MoveDomainAction, Plan, RefuseMoveAction } from "../../diff/plan.js";
 import { SPEC_VERSION, type HostSpec, type PoolSpec } from "../../model/spec.js";
 import type { LiveHost } from "../../xl/live.js";
-import type { HostDeclaration, PeerDeclaration } from "./convert.js";
+import type { HostInFleet, PeerDeclaration } from "./convert.js";
 import type { HostBackend, MoveSide } from "./host-sessions.js";
 
 /** A peer as a fleet host: its pools, no domains (the program declares none of this host's there). */
@@ -25,21 +25,9 @@ export function peerSide(peer: PeerDeclaration): MoveSide {
 }
 
 /**
- * The peers to look at: the declared ones, plus those of the prior state the program no longer
- * declares (a host removed in the same change as its domains moved away still runs them until
- * they move: it must be looked at, or its guests would be booted a second time here).
- */
-export function peersToCheck(decl: HostDeclaration, prior: HostDeclaration | null): PeerDeclaration[] {
-  const declared = (decl.peers ?? []).filter((p) => p.hostId !== decl.spec.host);
-  const known = new Set(declared.map((p) => p.hostId));
-  const former = (prior?.peers ?? []).filter((p) => p.hostId !== decl.spec.host && !known.has(p.hostId));
-  return [...declared, ...former].sort((a, b) => (a.hostId < b.hostId ? -1 : a.hostId > b.hostId ? 1 : 0));
-}
-
-/**
  * The peer that declares a shared pool on the same storage (volume group or directory) as
  * `pool`, if any: a volume there may be in use by a domain that moved to it, so this host never
- * deletes it (the peers attribute does not list volumes; this errs on the side of the data).
+ * deletes it (the directory does not list volumes; this errs on the side of the data).
  */
 export function sharingPeer(pool: PoolSpec, peers: readonly PeerDeclaration[]): string | undefined {
   if (!pool.shared) return undefined;
@@ -73,13 +61,14 @@ export interface PeerCheck {
 
 /**
  * The host's plan, looking for its arriving domains on the peers. Peers are read only when
- * some declared domain does not run here (an in-sync fleet costs no peer read); `prior` is the
- * resource's prior state (its former peers are looked at too); `fresh` reads them again (the apply).
+ * some declared domain does not run here (an in-sync fleet costs no peer read); `fresh` reads
+ * them again (the apply). `unknownPeers` are hosts whose connection is known only at apply:
+ * unreadable now.
  */
-export async function planWithPeers(backend: HostBackend, decl: HostDeclaration, prior: HostDeclaration | null, live: LiveHost, fresh = false): Promise<PeerCheck> {
+export async function planWithPeers(backend: HostBackend, decl: HostInFleet, live: LiveHost, fresh = false, unknownPeers: readonly string[] = []): Promise<PeerCheck> {
   const arriving = arrivingDomains(decl.spec, live);
-  const peers = peersToCheck(decl, prior);
-  if (arriving.length === 0 || peers.length === 0) {
+  const peers = decl.peers;
+  if (arriving.length === 0 || (peers.length === 0 && unknownPeers.length === 0)) {
     return { plan: diffHost(decl.spec, live), moves: [], refusals: [], arriving, unreadable: [] };
   }
   const readings = await Promise.all(
@@ -92,7 +81,7 @@ export async function planWithPeers(backend: HostBackend, decl: HostDeclaration,
     }),
   );
   const fleet: FleetHost[] = [{ spec: decl.spec, live }];
-  const unreadable: UnreadablePeer[] = [];
+  const unreadable: UnreadablePeer[] = unknownPeers.map((hostId) => ({ hostId, message: "its connection settings are known only at apply (they refer to another resource)" }));
   for (const r of readings) {
     if ("peer" in r) fleet.push({ spec: peerSpec(r.peer), live: r.live });
     else unreadable.push(r);

@@ -35,6 +35,9 @@ export function xenProvider(options: XenProviderOptions = {}): XenProvider {
   const definition: ProviderDefinition = {
     providerSchema: PROVIDER_SCHEMA,
     resources: { [HOST_RESOURCE_TYPE]: HOST_SCHEMA },
+    async configure(config: Value) {
+      return host.configure(config);
+    },
     async readResource(type, state: Value) {
       if (type !== HOST_RESOURCE_TYPE) throw unknownType(type);
       return host.read(state);

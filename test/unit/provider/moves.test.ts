@@ -3,7 +3,8 @@
  * host model, src/diff/simulate.ts): a domain whose declared host changed from A to B is, in
  * B's plan, a move (a warning, computed values unknown, no create) or refused (an error naming
  * the domain with the reason and fix) — never a second copy — and B's apply moves it through
- * the backend before reconciling B. Also the `peers` attribute, synthesized from a stack.
+ * the backend before reconciling B. Also the provider's `hosts` directory, synthesized from a stack,
+ * and the peers a resource's private state remembers.
  */
 import { describe, expect, it } from "vitest";
 import { Testing, TerraformStack } from "cdktf";
@@ -12,7 +13,8 @@ import { applyPlan, liveHostFromSpec, MODEL_HOST_INFO } from "../../../src/diff/
 import type { DomainSpec, HostConnection, HostMigration, HostSpec, PoolSpec, VolumeSpec } from "../../../src/model/spec.js";
 import { LifecycleResource, MigrationPolicy, DomainType, Size, XenDomain, XenHost, XenStoragePool, XenVolume } from "../../../src/index.js";
 import { UNKNOWN, type Diagnostic, type Value } from "../../../src/provider/protocol/types.js";
-import { hostAttributes, hostFromValue, type PeerDeclaration } from "../../../src/provider/xen/convert.js";
+import { directoryEntryAttributes, directoryFromValue, hostAttributes, type DirectoryEntry, type PeerDeclaration } from "../../../src/provider/xen/convert.js";
+import { decodePeers, encodePeers } from "../../../src/provider/xen/directory.js";
 import { HostResource } from "../../../src/provider/xen/host-resource.js";
 import type { HostBackend, HostReadingCache, MoveSide } from "../../../src/provider/xen/host-sessions.js";
 import type { MoveOutcome } from "../../../src/reconcile/move.js";
@@ -39,11 +41,30 @@ function hostSpec(host: string, domains: readonly DomainSpec[], pool: PoolSpec =
 
 const peer = (host: string, address: string): PeerDeclaration => ({ hostId: host, connection: conn(address), migration: MIGRATION, pools: [SHARED, LOCAL] });
 
-/** B's `xen_host` value declaring `domains`, with A as its peer. */
+const entry = (host: string, address: string, domains: readonly string[]): DirectoryEntry => ({ ...peer(host, address), domains });
+/** The program after the change: web-1 declared on B, nothing on A. */
+const MOVED = [entry(A, "10.0.0.11", []), entry(B, "10.0.0.12", ["web-1"])];
+
+/** The provider's configuration value for `entries`. */
+function providerConfig(entries: readonly DirectoryEntry[]): Value {
+  return JSON.parse(JSON.stringify({ hosts: Object.fromEntries(entries.map((e) => [e.hostId, directoryEntryAttributes(e)])) })) as Value;
+}
+
+/** A `xen_host` handler configured with the directory `entries` (the program's hosts). */
+function resourceFor(backend: HostBackend, entries: readonly DirectoryEntry[] = MOVED, log: (l: string) => void = () => undefined): HostResource {
+  const r = new HostResource(backend, log);
+  expect(r.configure(providerConfig(entries))).toEqual([]);
+  return r;
+}
+
+/** A host's `xen_host` value. */
+function valueOf(host: string, address: string, spec: HostSpec): Value {
+  return JSON.parse(JSON.stringify(hostAttributes({ spec, connection: conn(address), migration: MIGRATION }))) as Value;
+}
+
+/** B's `xen_host` value declaring `domains`. */
 function valueOfB(domains: readonly DomainSpec[], pool: PoolSpec = SHARED): Value {
-  return JSON.parse(
-    JSON.stringify(hostAttributes({ spec: hostSpec(B, domains, pool), connection: conn("10.0.0.12"), migration: MIGRATION, domainsElsewhere: [], peers: [peer(A, "10.0.0.11")] })),
-  ) as Value;
+  return valueOf(B, "10.0.0.12", hostSpec(B, domains, pool));
 }
 
 /** Two hosts in memory: live states by host id; records reads, applies and moves. */
@@ -102,7 +123,7 @@ const warnings = (d: readonly Diagnostic[] | undefined) => (d ?? []).filter((x) 
 describe("B's plan of a domain whose declared host changed from A to B", () => {
   it("GIVEN web-1 running on A with its disk on shared storage WHEN B plans THEN a warning says it moves live, its computed values are unknown, and nothing is created", async () => {
     const f = fleet();
-    const res = await new HostResource(f, () => undefined).plan({ prior: null, proposed: valueOfB([web()]), config: null, priorPrivate: Buffer.alloc(0) });
+    const res = await resourceFor(f).plan({ prior: null, proposed: valueOfB([web()]), config: null, priorPrivate: Buffer.alloc(0) });
     expect(errors(res.diagnostics)).toEqual([]);
     expect(warnings(res.diagnostics)).toEqual([
       expect.objectContaining({ summary: "domain web-1: moves from fleet/xen-a to fleet/xen-b (live)", attribute: ["domain", { key: "web-1" }] }),
@@ -115,7 +136,7 @@ describe("B's plan of a domain whose declared host changed from A to B", () => {
   it("GIVEN every declared domain runs on B WHEN B plans THEN no peer is read", async () => {
     const f = fleet();
     f.live.set(B, liveHostFromSpec(hostSpec(B, [web()])));
-    const res = await new HostResource(f, () => undefined).plan({ prior: null, proposed: valueOfB([web()]), config: null, priorPrivate: Buffer.alloc(0) });
+    const res = await resourceFor(f).plan({ prior: null, proposed: valueOfB([web()]), config: null, priorPrivate: Buffer.alloc(0) });
     expect(res.diagnostics ?? []).toEqual([]);
     expect(f.reads).toEqual([B]);
   });
@@ -128,7 +149,7 @@ describe("B's plan of a domain whose declared host changed from A to B", () => {
     ["too little memory on B", web({ memoryMiB: 4096, maxMemoryMiB: 4096 }), SHARED, MODEL_HOST_INFO, /free memory/],
   ])("GIVEN %s WHEN B plans THEN an error names web-1 with the reason and fix, and B's apply refuses without creating anything", async (_label, d, pool, info, reason) => {
     const f = fleet(d, info);
-    const resource = new HostResource(f, () => undefined);
+    const resource = resourceFor(f);
     const proposed = valueOfB([d], pool);
     const res = await resource.plan({ prior: null, proposed, config: null, priorPrivate: Buffer.alloc(0) });
     const errs = errors(res.diagnostics);
@@ -147,7 +168,7 @@ describe("B's plan of a domain whose declared host changed from A to B", () => {
   it("GIVEN A cannot be read WHEN B plans THEN a warning says so; B's apply refuses to start web-1", async () => {
     const f = fleet();
     f.unreachable.add(A);
-    const resource = new HostResource(f, () => undefined);
+    const resource = resourceFor(f);
     const res = await resource.plan({ prior: null, proposed: valueOfB([web()]), config: null, priorPrivate: Buffer.alloc(0) });
     expect(errors(res.diagnostics)).toEqual([]);
     expect(warnings(res.diagnostics).map((w) => w.summary)).toEqual(["host fleet/xen-a could not be read: whether it still runs web-1 is unknown"]);
@@ -158,12 +179,31 @@ describe("B's plan of a domain whose declared host changed from A to B", () => {
 });
 
 describe("peers no longer declared", () => {
-  it("GIVEN A removed from the program in the same change WHEN B plans THEN A (from B's prior state) is still looked at: the move is planned, not a create", async () => {
+  it("GIVEN A removed from the program in the same change WHEN B plans THEN A (remembered in B's private state) is still looked at: the move is planned, not a create", async () => {
     const f = fleet();
+    const onlyB = [entry(B, "10.0.0.12", ["web-1"])];
     const prior = { ...(valueOfB([]) as object), id: B } as Value;
-    const proposed = JSON.parse(JSON.stringify(hostAttributes({ spec: hostSpec(B, [web()]), connection: conn("10.0.0.12"), migration: MIGRATION, domainsElsewhere: [], peers: [] }))) as Value;
-    const res = await new HostResource(f, () => undefined).plan({ prior, proposed, config: null, priorPrivate: Buffer.alloc(0) });
+    const resource = resourceFor(f, onlyB);
+    const res = await resource.plan({ prior, proposed: valueOfB([web()]), config: null, priorPrivate: encodePeers([peer(A, "10.0.0.11")]) });
     expect(warnings(res.diagnostics).map((w) => w.summary)).toEqual(["domain web-1: moves from fleet/xen-a to fleet/xen-b (live)"]);
+    // The plan hands A on to the apply, which moves web-1 and then remembers only the directory's hosts.
+    expect(decodePeers(res.private).map((p) => p.hostId)).toEqual([A]);
+    const out = await resource.apply({ prior, planned: res.planned, config: null, plannedPrivate: res.private! });
+    expect(out.diagnostics ?? []).toEqual([]);
+    expect(f.moves).toEqual(["web-1 fleet/xen-a -> fleet/xen-b"]);
+    expect(decodePeers(out.private)).toEqual([]);
+  });
+
+  it("GIVEN nothing remembered and A removed WHEN B plans THEN web-1 is a create (why the private state keeps the peers)", async () => {
+    const f = fleet();
+    const res = await resourceFor(f, [entry(B, "10.0.0.12", ["web-1"])]).plan({ prior: null, proposed: valueOfB([web()]), config: null, priorPrivate: Buffer.alloc(0) });
+    expect(warnings(res.diagnostics)).toEqual([]);
+    expect(f.reads).toEqual([B]);
+  });
+
+  it("GIVEN a private state this provider did not write WHEN decoded THEN nothing is remembered", () => {
+    expect(decodePeers(Buffer.from("not json"))).toEqual([]);
+    expect(decodePeers(Buffer.alloc(0))).toEqual([]);
   });
 
   it("GIVEN a DELETE volume A drops in a pool a peer shares WHEN A applies THEN it is kept, not deleted", async () => {
@@ -174,11 +214,11 @@ describe("peers no longer declared", () => {
       return "deleted";
     };
     const lines: string[] = [];
-    const a = new HostResource(f, (l) => lines.push(l));
+    const a = resourceFor(f, MOVED, (l) => lines.push(l));
     const vol = { ...rootOf(SHARED), retention: "delete" as const };
     const spec = { ...hostSpec(A, [web()]), volumes: [vol] };
-    const prior = JSON.parse(JSON.stringify(hostAttributes({ spec, connection: conn("10.0.0.11"), migration: MIGRATION, domainsElsewhere: [], peers: [peer(B, "10.0.0.12")] })));
-    const next = JSON.parse(JSON.stringify(hostAttributes({ spec: hostSpec(A, []), connection: conn("10.0.0.11"), migration: MIGRATION, domainsElsewhere: ["web-1"], peers: [peer(B, "10.0.0.12")] })));
+    const prior = valueOf(A, "10.0.0.11", spec) as object;
+    const next = valueOf(A, "10.0.0.11", hostSpec(A, [])) as object;
     const out = await a.apply({ prior: { ...prior, id: A }, planned: { ...next, id: A }, config: null, plannedPrivate: Buffer.alloc(0) });
     expect(out.diagnostics ?? []).toEqual([]);
     expect(deleted).toEqual([]);
@@ -189,7 +229,7 @@ describe("peers no longer declared", () => {
 describe("B's apply of a move", () => {
   it("moves web-1 through the backend, then reconciles B, and reads its new domid", async () => {
     const f = fleet();
-    const resource = new HostResource(f, () => undefined);
+    const resource = resourceFor(f);
     const res = await resource.plan({ prior: null, proposed: valueOfB([web()]), config: null, priorPrivate: Buffer.alloc(0) });
     const out = await resource.apply({ prior: null, planned: res.planned, config: null, plannedPrivate: Buffer.alloc(0) });
     expect(out.diagnostics ?? []).toEqual([]);
@@ -202,23 +242,23 @@ describe("B's apply of a move", () => {
 
   it("GIVEN A applied first (it keeps web-1: declared elsewhere) THEN B's apply still moves it; GIVEN B first THEN A's apply finds nothing to remove", async () => {
     const f = fleet();
-    const a = new HostResource(f, () => undefined);
-    const aPrior = JSON.parse(JSON.stringify(hostAttributes({ spec: hostSpec(A, [web()]), connection: conn("10.0.0.11"), migration: MIGRATION, domainsElsewhere: [], peers: [peer(B, "10.0.0.12")] })));
-    const aNext = JSON.parse(JSON.stringify(hostAttributes({ spec: hostSpec(A, []), connection: conn("10.0.0.11"), migration: MIGRATION, domainsElsewhere: ["web-1"], peers: [peer(B, "10.0.0.12")] })));
+    const a = resourceFor(f);
+    const aPrior = valueOf(A, "10.0.0.11", hostSpec(A, [web()])) as object;
+    const aNext = valueOf(A, "10.0.0.11", hostSpec(A, [])) as Value;
     const aPlan = await a.plan({ prior: { ...aPrior, id: A }, proposed: aNext, config: null, priorPrivate: Buffer.alloc(0) });
     expect(aPlan.diagnostics ?? []).toEqual([]);
     const aOut = await a.apply({ prior: { ...aPrior, id: A }, planned: aPlan.planned, config: null, plannedPrivate: Buffer.alloc(0) });
     expect(aOut.diagnostics ?? []).toEqual([]);
     expect(f.live.get(A)!.domains.map((d) => d.name)).toEqual(["web-1"]);
-    const b = new HostResource(f, () => undefined);
+    const b = resourceFor(f);
     const bPlan = await b.plan({ prior: null, proposed: valueOfB([web()]), config: null, priorPrivate: Buffer.alloc(0) });
     await b.apply({ prior: null, planned: bPlan.planned, config: null, plannedPrivate: Buffer.alloc(0) });
     expect(f.moves).toEqual(["web-1 fleet/xen-a -> fleet/xen-b"]);
   });
 });
 
-describe("the peers attribute", () => {
-  it("lists every other XenHost of the stack with its connection, migration settings and pools, not its domains, and reads back", () => {
+describe("the provider's hosts directory", () => {
+  it("lists every XenHost of the stack once, in the provider's configuration, with its connection, migration settings, pools and domain names; the xen_host resources hold no peers", () => {
     const app = Testing.app();
     const stack = new TerraformStack(app, "fleet");
     const mk = (id: string, address: string, identityFile?: string) => {
@@ -237,22 +277,34 @@ describe("the peers attribute", () => {
     const root = new XenVolume(stack, "web-1-root", { pool: a.pool, size: Size.gibibytes(1) });
     new XenVolume(stack, "data-b", { pool: b.pool, size: Size.gibibytes(1) });
     new XenDomain(stack, "web-1", { host: a.host, type: DomainType.PVH, memory: Size.mebibytes(256), kernel: "/boot/vmlinuz", disks: [{ volume: root, vdev: "xvda" }], migration: MigrationPolicy.LIVE });
-    const synth = JSON.parse(Testing.synth(stack)) as { resource: { xen_host: Record<string, Record<string, unknown>> } };
-    const hosts = Object.values(synth.resource.xen_host);
-    const ofB = hosts.find((h) => h["host_id"] === "fleet/xen-b")!;
-    expect(ofB["peers"]).toEqual({
-      "fleet/xen-a": {
-        ssh: { address: "10.0.0.11", port: 22, user: "root", private_key_path: "/home/op/.ssh/id_ed25519", passphrase_env: null, host_key: "SHA256:abc", known_hosts_file: null },
-        migration: { address: "10.9.0.11", port: null, identity_file: null },
-        pool: { nfs: { kind: "dir", path: "/srv/xen-shared", volume_group: null, shared: true } },
-      },
+    const synth = JSON.parse(Testing.synth(stack)) as { provider: { xen: { hosts: Record<string, unknown> }[] }; resource: { xen_host: Record<string, Record<string, unknown>> } };
+    expect(synth.provider.xen).toHaveLength(1);
+    const hosts = synth.provider.xen[0]!.hosts;
+    expect(Object.keys(hosts)).toEqual(["fleet/xen-a", "fleet/xen-b"]);
+    expect(hosts["fleet/xen-a"]).toEqual({
+      ssh: { address: "10.0.0.11", port: 22, user: "root", private_key_path: "/home/op/.ssh/id_ed25519", passphrase_env: null, host_key: "SHA256:abc", known_hosts_file: null },
+      migration: { address: "10.9.0.11", port: null, identity_file: null },
+      pool: { nfs: { kind: "dir", path: "/srv/xen-shared", volume_group: null, shared: true } },
+      domains: ["web-1"],
     });
-    const ofA = hosts.find((h) => h["host_id"] === "fleet/xen-a")!;
-    expect(Object.keys(ofA["peers"] as object)).toEqual(["fleet/xen-b"]);
-    expect(JSON.stringify(ofA["peers"])).not.toMatch(/web-1/);
-    expect(hostFromValue(ofA).peers).toEqual([
-      { hostId: "fleet/xen-b", connection: b.host.connection, migration: { address: "10.9.0.12", port: null, identityFile: "/root/.ssh/id_migration" }, pools: [b.pool.toSpec()] },
+    expect(directoryFromValue(hosts)).toEqual([
+      { hostId: "fleet/xen-a", connection: a.host.connection, migration: { address: "10.9.0.11", port: null, identityFile: null }, pools: a.host.toSpec().pools, domains: ["web-1"] },
+      { hostId: "fleet/xen-b", connection: b.host.connection, migration: { address: "10.9.0.12", port: null, identityFile: "/root/.ssh/id_migration" }, pools: [b.pool.toSpec()], domains: [] },
     ]);
-    expect(hostFromValue(ofA).peers?.[0]?.pools).toEqual(b.host.toSpec().pools);
+    for (const h of Object.values(synth.resource.xen_host)) {
+      expect(Object.keys(h)).not.toContain("peers");
+      expect(Object.keys(h)).not.toContain("domains_elsewhere");
+    }
+  });
+
+  it("GIVEN a directory entry holding a value known only at apply WHEN B plans a domain it does not run THEN that host counts as unreadable: a warning, and no create", async () => {
+    const f = fleet();
+    const resource = new HostResource(f, () => undefined);
+    const config = providerConfig(MOVED) as { hosts: Record<string, { ssh: Record<string, Value> }> };
+    config.hosts[A]!.ssh["address"] = UNKNOWN;
+    expect(resource.configure(config as unknown as Value)).toEqual([]);
+    const res = await resource.plan({ prior: null, proposed: valueOfB([web()]), config: null, priorPrivate: Buffer.alloc(0) });
+    expect(errors(res.diagnostics)).toEqual([]);
+    expect(warnings(res.diagnostics).map((w) => w.summary)).toEqual(["host fleet/xen-a could not be read: whether it still runs web-1 is unknown"]);
   });
 });
