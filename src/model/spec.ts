@@ -259,6 +259,9 @@ export interface SshConfigUse {
   readonly explicit: readonly ("port" | "user")[];
 }
 
+/** Most bastions on the way to one host (a ProxyJump loop in a config file must end somewhere). */
+export const MAX_JUMP_HOSTS = 8;
+
 /** One bastion on the way to a host. Never holds key material: a path or the agent. */
 export interface JumpHostConnection {
   /** DNS name or IP address (or, with the ssh config read, a Host alias of it). */

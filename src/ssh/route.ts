@@ -15,7 +15,7 @@ import { homedir, userInfo } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { hostAddressIssue } from "../model/address.js";
 import { loginNameProblem } from "../model/names.js";
-import type { HostConnection, JumpHostConnection } from "../model/spec.js";
+import { MAX_JUMP_HOSTS, type HostConnection, type JumpHostConnection } from "../model/spec.js";
 import { patternMatches, expandPathTokens, parseProxyJump, resolveSshConfigHost, type ConfigResult, type JumpSpec, type LocalContext, type SshConfigHost, type SshConfigSource } from "./ssh-config.js";
 import { expandHome } from "./paths.js";
 
@@ -63,9 +63,6 @@ export interface Route {
   /** The config file that was read, or null. */
   readonly configFile: string | null;
 }
-
-/** Most bastions on one route (OpenSSH has no limit; a loop in ProxyJump must end somewhere). */
-export const MAX_JUMP_HOSTS = 8;
 
 /** OpenSSH's default identity files cdktf-xen can use (ssh2 has no DSA or security keys), in its order. */
 export const DEFAULT_IDENTITY_FILES = ["~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa"] as const;
