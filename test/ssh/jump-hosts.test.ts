@@ -153,6 +153,22 @@ describe("hosts behind bastions, with real sshd processes", { timeout: 60_000 },
       await Promise.all([a.exec("echo 1"), c.exec("echo 2"), a.exec("echo 3"), c.exec("echo 4")]);
       await Promise.all([a.exec("true"), c.exec("true")]);
       expect([bastion.connectionCount() - b, target.connectionCount() - t1, target2.connectionCount() - t2]).toEqual([1, 1, 1]);
+      // The bastion's connection is closed with the last host behind it.
+      const disconnects = (): number => bastion.log().split("\n").filter((l) => l.includes("Disconnected from user root")).length;
+      const before = disconnects();
+      await pool.closeAll();
+      await expect.poll(disconnects, { timeout: 5_000 }).toBe(before + 1);
+    });
+
+    it("GIVEN a host behind a bastion WHEN the bastion's sessions are killed THEN an idempotent command reconnects through a new bastion connection", async () => {
+      env = { HOME: home };
+      const t = transport(target.connection({ jumpHosts: [jump(bastion)] }));
+      await t.exec("true");
+      const b = bastion.connectionCount();
+      bastion.killSessions();
+      const r = await t.exec("echo again", { idempotent: true });
+      expect(r.stdout).toBe("again\n");
+      expect(bastion.connectionCount() - b).toBe(1);
     });
 
     it("GIVEN the host a bastion forwards to refuses connections WHEN connecting THEN the error says the bastion could not reach it", async () => {
