@@ -607,7 +607,7 @@ export class XenHost extends Construct {
         problem({
           what: p.hostKey === undefined ? "neither hostKey nor knownHostsFile is given" : "both hostKey and knownHostsFile are given",
           why: "cdktf-xen refuses to talk to a host whose key it cannot check, and one source of truth avoids a silent mismatch",
-          fix: 'give exactly one: hostKey: "SHA256:…" (run `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on dom0) or knownHostsFile: "~/.ssh/known_hosts" (or, for neither, sshConfig: true to check it against the config's UserKnownHostsFile or ~/.ssh/known_hosts)',
+          fix: 'give exactly one: hostKey: "SHA256:…" (run `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on dom0) or knownHostsFile: "~/.ssh/known_hosts" (or, for neither, sshConfig: true to check it against the UserKnownHostsFile of the ssh config or ~/.ssh/known_hosts)',
         }),
       );
     }
