@@ -9,7 +9,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { HostConnection, JumpHostConnection } from "../../src/model/spec.js";
+import { readInput } from "../../src/cli/provisioner-input.js";
+import { DEFAULT_HOST_MIGRATION, SPEC_VERSION, type HostConnection, type JumpHostConnection } from "../../src/model/spec.js";
+import { hostAttributes, hostFromValue } from "../../src/provider/xen/convert.js";
+import { HostSessions } from "../../src/provider/xen/host-sessions.js";
 import { AuthError, ConnectError, HostKeyMismatchError, HostKeyUnknownError, TransportConfigError } from "../../src/ssh/errors.js";
 import { TransportPool, ssh2TransportFactory } from "../../src/ssh/pool.js";
 import { Ssh2Transport, type Ssh2TransportOptions } from "../../src/ssh/ssh2-transport.js";
@@ -176,6 +179,25 @@ describe("hosts behind bastions, with real sshd processes", { timeout: 60_000 },
       const err = await transport(target.connection({ port: 1, jumpHosts: [jump(bastion)] }), { connectRetries: 0 }).exec("true").catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ConnectError);
       expect((err as Error).message).toMatch(new RegExp(`cannot reach the host through jump host 1 of 1 .*could not open a connection to ${net.innerAddress.replace(/\./g, "\\.")}:1`));
+    });
+  });
+
+  describe("both lifecycle paths", () => {
+    it("GIVEN a connection through a bastion WHEN carried as the provider's ssh block and as a provisioner input, read back and dialled THEN both reach the host", async () => {
+      env = { HOME: home };
+      const connection = target.connection({ jumpHosts: [jump(bastion)] });
+      const declared = hostFromValue(
+        hostAttributes({ spec: { version: SPEC_VERSION, host: HOST, pools: [], volumes: [], domains: [] }, connection, migration: DEFAULT_HOST_MIGRATION, domainsElsewhere: [] }),
+      );
+      expect(declared.connection).toEqual(connection);
+      const sessions = new HostSessions(ssh2TransportFactory({ env, retryBackoffMs: 50 }));
+      try {
+        expect((await sessions.transport(HOST, declared.connection).exec("echo provider")).stdout).toBe("provider\n");
+      } finally {
+        await sessions.closeAll();
+      }
+      const input = readInput({ CDKTF_XEN_INPUT: JSON.stringify({ cdktf_xen: "host", host: HOST, connection }) }, "host");
+      expect((await transport(input.connection).exec("echo provisioner")).stdout).toBe("provisioner\n");
     });
   });
 
