@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { HostConnection } from "../../../src/model/spec.js";
 import { resolveRoute, type Route } from "../../../src/ssh/route.js";
-import { expandPathTokens, parseProxyJump, patternListMatches, resolveSshConfigHost, type LocalContext, type SshConfigSource } from "../../../src/ssh/ssh-config.js";
+import { expandPathTokens, parseProxyJump, patternListMatches, resolveSshConfigHost, type ExplicitSettings, type LocalContext, type SshConfigSource } from "../../../src/ssh/ssh-config.js";
 
 const local: LocalContext = { home: "/home/op", localUser: "op", uid: 1000, env: { SSH_AUTH_SOCK: "/run/agent.sock", KEYS: "/keys" } };
 const source = (text: string, files: Record<string, string> = {}): SshConfigSource => ({
@@ -17,7 +17,7 @@ const source = (text: string, files: Record<string, string> = {}): SshConfigSour
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([path, text]) => ({ path, text })),
 });
-const none = { port: null, user: null };
+const none: ExplicitSettings = { port: null, user: null };
 const resolve = (text: string, name: string, explicit = none, files: Record<string, string> = {}) => {
   const r = resolveSshConfigHost(source(text, files), name, explicit, local);
   if (!r.ok) throw new Error(r.message);
