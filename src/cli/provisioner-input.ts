@@ -4,6 +4,7 @@
  */
 import type { HostConnection, PoolSpec, VolumeSpec } from "../model/spec.js";
 import { HOST_ADDRESS_SYNTAX, hostAddressIssue, showValue } from "../model/address.js";
+import { connectionOptionsFrom } from "../model/connection.js";
 import { loginNameProblem } from "../model/names.js";
 import { CliError } from "./errors.js";
 
@@ -66,6 +67,9 @@ function connection(v: unknown): HostConnection {
   }
   const userIssue = typeof c.user === "string" ? loginNameProblem(c.user) : undefined;
   if (userIssue !== undefined) fail(`connection.${userIssue.slice(0, userIssue.indexOf(": "))}`);
+  // Bastions and the ssh config file (present only when the host uses them), checked the same way.
+  const options = connectionOptionsFrom(c);
+  if (!options.ok) fail(options.message);
   return {
     address: str(c, "address"),
     port: c.port,
@@ -74,6 +78,7 @@ function connection(v: unknown): HostConnection {
     passphraseEnv: opt("passphraseEnv"),
     hostKey: opt("hostKey"),
     knownHostsFile: opt("knownHostsFile"),
+    ...options.value,
   };
 }
 

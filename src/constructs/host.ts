@@ -3,7 +3,7 @@ import { HOST_ADDRESS_SYNTAX, hostAddressIssue, showValue } from "../model/addre
 import { hostSpecHash } from "../model/hash.js";
 import { envNameProblem, identityFileProblem, loginNameProblem, pathProblem } from "../model/names.js";
 import type { Size } from "../model/size.js";
-import { SPEC_VERSION, type DomainSpec, type HostConnection, type HostMigration, type HostSpec, type PoolSpec, type VolumeSpec } from "../model/spec.js";
+import { MAX_JUMP_HOSTS, SPEC_VERSION, type DomainSpec, type HostConnection, type JumpHostConnection, type HostMigration, type HostSpec, type PoolSpec, type VolumeSpec } from "../model/spec.js";
 import { formatSpecIssue, specKey, validateDomainSpec, validateHostSpec, type HostFacts, type SpecIssue } from "../model/validate.js";
 import { ProblemLog, Suppressions, reportTokens } from "./analysis.js";
 import type { XenDomain } from "./domain.js";
@@ -48,15 +48,39 @@ export interface XenHostProps {
    * itself). `~/` means the home directory of the user running the CLI; a relative path is
    * resolved at run time against the stack directory (`cdktf.out/stacks/NAME`, where
    * Terraform runs the provisioners), so prefer an absolute or `~/` path.
-   * @default - no key file: authenticate with the SSH agent (`SSH_AUTH_SOCK`)
+   * When `SSH_AUTH_SOCK` is set, the agent's keys are offered too, after this key (as OpenSSH
+   * does), unless `useAgent: false`.
+   * @default - no key file: with `sshConfig`, the config's IdentityFile, else the first of
+   *   `~/.ssh/id_ed25519`, `id_ecdsa`, `id_rsa` that exists; and the SSH agent (`SSH_AUTH_SOCK`)
    */
   readonly privateKeyPath?: string;
   /**
-   * Authenticate with the SSH agent. Only `true` (or unset) makes sense without
-   * `privateKeyPath`; it is spelled out for readers of the program.
-   * @default - true when no privateKeyPath is given
+   * Offer the SSH agent's keys. `false` with `privateKeyPath` offers that key only; `true` (or
+   * unset) without it is spelled out for readers of the program.
+   * @default - true: the agent is tried whenever `SSH_AUTH_SOCK` is set
    */
   readonly useAgent?: boolean;
+  /**
+   * Read the operator's OpenSSH client config for this host when cdktf-xen connects (on the
+   * machine running `cdktf deploy`, not at synth): `true` reads `~/.ssh/config`, a string names
+   * another file. `address` is then looked up as ssh does (`Host` aliases, first match wins)
+   * and the file's HostName, Port, User, IdentityFile, UserKnownHostsFile, HostKeyAlias,
+   * IdentitiesOnly, IdentityAgent and ProxyJump apply — below what the program sets here,
+   * which always wins. Without hostKey and knownHostsFile the host key is checked against the
+   * file's UserKnownHostsFile or `~/.ssh/known_hosts`. Directives cdktf-xen cannot honour and
+   * that change where the connection goes (ProxyCommand, Match exec, …) are refused, naming
+   * the host and the directive. Only the file's path is recorded in the stack.
+   * @default false - the config file is not read, and nothing under `~/.ssh` is used unless named
+   */
+  readonly sshConfig?: boolean | string;
+  /**
+   * Bastions to reach dom0 through, outermost first: the first is dialled directly, each next
+   * one through the one before (an SSH channel, as `ssh -J`), dom0 through the last. Every
+   * bastion's host key is checked as dom0's is; the hosts of one run behind the same bastion
+   * share one connection to it. Given here, they replace the config file's ProxyJump.
+   * @default - none: dom0 is dialled directly, or through the config file's ProxyJump with `sshConfig`
+   */
+  readonly jumpHosts?: readonly XenJumpHostProps[];
   /**
    * NAME of the environment variable that holds the private key's passphrase (e.g.
    * `XEN_KEY_PASSPHRASE`), read by the CLI when it runs. Never the passphrase itself.
@@ -120,6 +144,47 @@ export interface XenHostProps {
    *   operator's SSH agent for the duration of the migration (no key is copied to any host)
    */
   readonly migration?: XenHostMigrationProps;
+}
+
+/**
+ * One bastion on the way to dom0 ({@link XenHostProps.jumpHosts}). As for the host itself, keys
+ * are given by path or taken from the SSH agent, never inline.
+ */
+export interface XenJumpHostProps {
+  /** Address of the bastion: a DNS name or an IP address (with `sshConfig`, also a Host alias). */
+  readonly address: string;
+  /**
+   * sshd port of the bastion.
+   * @default - with `sshConfig`, the config file's Port; else 22
+   */
+  readonly port?: number;
+  /**
+   * Login user on the bastion.
+   * @default - with `sshConfig`, the config file's User; else the local user running the CLI (as OpenSSH)
+   */
+  readonly user?: string;
+  /**
+   * Private key file for the bastion (a path on the machine running the CLI). The SSH agent is
+   * offered too when `SSH_AUTH_SOCK` is set.
+   * @default - with `sshConfig`, the config's IdentityFile or the default identity files; and the SSH agent
+   */
+  readonly privateKeyPath?: string;
+  /**
+   * NAME of the environment variable holding that key's passphrase.
+   * @default - the key has no passphrase
+   */
+  readonly passphraseEnv?: string;
+  /**
+   * Pinned host key fingerprint of the bastion (`SHA256:…`). Give at most one of hostKey and
+   * knownHostsFile; without `sshConfig`, exactly one.
+   * @default - none: knownHostsFile, or with `sshConfig` the config's UserKnownHostsFile or ~/.ssh/known_hosts
+   */
+  readonly hostKey?: string;
+  /**
+   * known_hosts file to check the bastion's key against.
+   * @default - none: hostKey, or with `sshConfig` the config's UserKnownHostsFile or ~/.ssh/known_hosts
+   */
+  readonly knownHostsFile?: string;
 }
 
 /** See {@link XenHostProps.migration}. */
@@ -204,6 +269,7 @@ export class XenHost extends Construct {
       passphraseEnv: props.passphraseEnv ?? null,
       hostKey: props.hostKey ?? null,
       knownHostsFile: props.knownHostsFile ?? null,
+      ...connectionOptions(props),
     };
     this.migration = {
       address: props.migration?.address ?? null,
@@ -473,23 +539,8 @@ export class XenHost extends Construct {
     if (userProblem !== undefined) log.add(this, userProblem);
     const key = p.privateKeyPath;
     if (key !== undefined) {
-      if (/-----BEGIN|PRIVATE KEY|\n/.test(key)) {
-        log.add(
-          this,
-          problem({
-            what: "privateKeyPath holds key material, not a path",
-            why: "whatever is given here is written to cdk.tf.json and the Terraform state in plain text",
-            fix: 'pass a path: privateKeyPath: "~/.ssh/id_ed25519", or leave it out to use the SSH agent — and treat this key as leaked if it was ever synthesized or committed',
-          }),
-        );
-      } else if (key.trim() === "") {
-        log.add(this, problem({ what: "privateKeyPath is empty", fix: "give the key file's path, or leave it out to use the SSH agent" }));
-      } else {
-        const keyPathProblem = pathProblem(key, false);
-        if (keyPathProblem !== undefined) {
-          log.add(this, problem({ what: `privateKeyPath ${showValue(key)} ${keyPathProblem}`, fix: "give the key file's path without control characters" }));
-        }
-      }
+      const keyIssue = keyPathIssue("privateKeyPath", key);
+      if (keyIssue !== undefined) log.add(this, problem(keyIssue));
       if (p.useAgent === true) {
         log.add(
           this,
@@ -530,13 +581,23 @@ export class XenHost extends Construct {
         );
       }
     }
-    if ((p.hostKey === undefined) === (p.knownHostsFile === undefined)) {
+    const configFile = sshConfigFile(p.sshConfig);
+    if (configFile !== null) {
+      const configProblem = typeof p.sshConfig === "string" ? pathProblem(p.sshConfig, false) : undefined;
+      if (configProblem !== undefined) {
+        log.add(this, problem({ what: `sshConfig ${showValue(p.sshConfig)} ${configProblem}`, fix: 'give the path of an OpenSSH client config file, e.g. "~/.ssh/config", or true for that one' }));
+      }
+    }
+    for (const jumpProblem of jumpHostProblems(p)) log.add(this, problem(jumpProblem));
+    // With the config file, neither is fine: its UserKnownHostsFile or ~/.ssh/known_hosts is used.
+    const keyFromConfig = configFile !== null && p.hostKey === undefined && p.knownHostsFile === undefined;
+    if (!keyFromConfig && (p.hostKey === undefined) === (p.knownHostsFile === undefined)) {
       log.add(
         this,
         problem({
           what: p.hostKey === undefined ? "neither hostKey nor knownHostsFile is given" : "both hostKey and knownHostsFile are given",
           why: "cdktf-xen refuses to talk to a host whose key it cannot check, and one source of truth avoids a silent mismatch",
-          fix: 'give exactly one: hostKey: "SHA256:…" (run `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on dom0) or knownHostsFile: "~/.ssh/known_hosts"',
+          fix: 'give exactly one: hostKey: "SHA256:…" (run `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on dom0) or knownHostsFile: "~/.ssh/known_hosts" (or, for neither, sshConfig: true to check it against the UserKnownHostsFile of the ssh config or ~/.ssh/known_hosts)',
         }),
       );
     }
@@ -601,6 +662,115 @@ export class XenHost extends Construct {
 }
 
 const XEN_HOST = Symbol.for("cdktf-xen.XenHost");
+
+/** The ssh config file `sshConfig` names, or null. */
+function sshConfigFile(value: boolean | string | undefined): string | null {
+  if (value === undefined || value === false) return null;
+  return value === true ? "~/.ssh/config" : value;
+}
+
+/**
+ * The optional parts of a host's connection, present only when used: a stack that uses none of
+ * them synthesizes the connection it always did.
+ */
+function connectionOptions(p: XenHostProps): Pick<HostConnection, "useAgent" | "sshConfig" | "jumpHosts"> {
+  const file = sshConfigFile(p.sshConfig);
+  const explicit: ("port" | "user")[] = [];
+  if (p.port !== undefined) explicit.push("port");
+  if (p.user !== undefined) explicit.push("user");
+  return {
+    ...(p.useAgent === false ? { useAgent: false as const } : {}),
+    ...(file === null ? {} : { sshConfig: { file, explicit } }),
+    ...(p.jumpHosts === undefined || p.jumpHosts.length === 0
+      ? {}
+      : {
+          jumpHosts: p.jumpHosts.map(
+            (j): JumpHostConnection => ({
+              address: j.address,
+              port: j.port ?? null,
+              user: j.user ?? null,
+              privateKeyPath: j.privateKeyPath ?? null,
+              passphraseEnv: j.passphraseEnv ?? null,
+              hostKey: j.hostKey ?? null,
+              knownHostsFile: j.knownHostsFile ?? null,
+            }),
+          ),
+        }),
+  };
+}
+
+/** Key material where a path belongs, an empty path, control characters: the problem, or undefined. */
+function keyPathIssue(field: string, key: string): { what: string; why?: string; fix: string } | undefined {
+  if (/-----BEGIN|PRIVATE KEY|\n/.test(key)) {
+    return {
+      what: `${field} holds key material, not a path`,
+      why: "whatever is given here is written to cdk.tf.json and the Terraform state in plain text",
+      fix: `pass a path: ${field}: "~/.ssh/id_ed25519", or leave it out to use the SSH agent — and treat this key as leaked if it was ever synthesized or committed`,
+    };
+  }
+  if (key.trim() === "") return { what: `${field} is empty`, fix: "give the key file's path, or leave it out to use the SSH agent" };
+  const keyPathProblem = pathProblem(key, false);
+  return keyPathProblem === undefined ? undefined : { what: `${field} ${showValue(key)} ${keyPathProblem}`, fix: "give the key file's path without control characters" };
+}
+
+/** Every problem of `jumpHosts`, each naming the bastion's index and field, with a fix. */
+function jumpHostProblems(p: XenHostProps): { what: string; why?: string; fix: string }[] {
+  const jumps = p.jumpHosts ?? [];
+  const out: { what: string; why?: string; fix: string }[] = [];
+  const withConfig = sshConfigFile(p.sshConfig) !== null;
+  if (jumps.length > MAX_JUMP_HOSTS) {
+    out.push({ what: `${jumps.length} jumpHosts are given, more than ${MAX_JUMP_HOSTS}`, fix: `reach dom0 through at most ${MAX_JUMP_HOSTS} bastions` });
+  }
+  jumps.forEach((j, i) => {
+    const f = `jumpHosts[${i}]`;
+    const addressIssue = hostAddressIssue(j.address);
+    if (addressIssue !== undefined) {
+      out.push({
+        what: `${f}.address ${showValue(j.address)} is not a host name or IP address`,
+        why: addressIssue,
+        fix: `give the bastion's DNS name or IP address, e.g. address: "bastion.example.org" (${HOST_ADDRESS_SYNTAX.replace(/^give /, "")})`,
+      });
+    }
+    if (j.port !== undefined && (!Number.isInteger(j.port) || j.port < 1 || j.port > 65535)) {
+      out.push({ what: `${f}.port ${String(j.port)} is not a TCP port`, fix: "give a whole number from 1 to 65535 (SSH listens on 22), or leave it out" });
+    }
+    if (j.user !== undefined) {
+      const userProblem = loginNameProblem(j.user);
+      if (userProblem !== undefined) out.push({ what: `${f}.${userProblem.slice(0, userProblem.indexOf(": "))}`, fix: "give the bastion account to log in as, e.g. \"jump\", or leave it out" });
+    }
+    if (j.privateKeyPath !== undefined) {
+      const issue = keyPathIssue(`${f}.privateKeyPath`, j.privateKeyPath);
+      if (issue !== undefined) out.push(issue);
+    }
+    if (j.passphraseEnv !== undefined) {
+      if (envNameProblem(j.passphraseEnv) !== undefined) {
+        out.push({
+          what: `${f}.passphraseEnv ${j.passphraseEnv.length > 64 || /\s/.test(j.passphraseEnv) ? "(value not shown)" : JSON.stringify(j.passphraseEnv)} is not the name of an environment variable`,
+          why: "it is written to cdk.tf.json and the Terraform state in plain text, so it must never be the passphrase itself",
+          fix: 'give the NAME of the variable holding the passphrase, e.g. passphraseEnv: "BASTION_KEY_PASSPHRASE"',
+        });
+      }
+      if (j.privateKeyPath === undefined) out.push({ what: `${f}.passphraseEnv is given without ${f}.privateKeyPath`, fix: "remove passphraseEnv, or give the privateKeyPath it unlocks" });
+    }
+    if (j.hostKey !== undefined && j.knownHostsFile !== undefined) {
+      out.push({ what: `${f}: both hostKey and knownHostsFile are given`, fix: "give one: one source of truth for the bastion's key avoids a silent mismatch" });
+    } else if (j.hostKey === undefined && j.knownHostsFile === undefined && !withConfig) {
+      out.push({
+        what: `${f}: neither hostKey nor knownHostsFile is given`,
+        why: "cdktf-xen refuses to talk to a bastion whose key it cannot check",
+        fix: 'give hostKey: "SHA256:…" (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the bastion) or knownHostsFile: "~/.ssh/known_hosts", or set sshConfig: true to use ~/.ssh/known_hosts',
+      });
+    }
+    if (j.hostKey !== undefined && !FINGERPRINT.test(j.hostKey)) {
+      out.push({ what: `${f}.hostKey ${showValue(j.hostKey)} is not a SHA256 fingerprint`, fix: 'give it as `ssh-keygen -lf` prints it: "SHA256:" and 43 base64 characters' });
+    }
+    if (j.knownHostsFile !== undefined) {
+      const kh = pathProblem(j.knownHostsFile, false);
+      if (kh !== undefined) out.push({ what: `${f}.knownHostsFile ${showValue(j.knownHostsFile)} ${kh}`, fix: 'give the path of a known_hosts file, e.g. "~/.ssh/known_hosts"' });
+    }
+  });
+  return out;
+}
 
 /** The host-wide result of building and validating everything declared on a host. */
 interface HostAnalysis {

@@ -12,6 +12,7 @@ import { HostValueError, hostFromValue } from "../provider/xen/convert.js";
 import { hostSpecHash } from "../model/hash.js";
 import { DEFAULT_HOST_MIGRATION, SPEC_VERSION, type DomainSpec, type HostConnection, type HostMigration, type HostSpec, type PoolSpec, type VolumeSpec } from "../model/spec.js";
 import { canonicalJson } from "../model/canonical.js";
+import { connectionOptionsFrom } from "../model/connection.js";
 import { LifecycleResource, MARKER_KEY, ResourceKind } from "./resources.js";
 import { unescapeTemplate, unescapeTemplateDeep } from "./template-escape.js";
 
@@ -308,7 +309,8 @@ function isConnection(x: unknown): x is HostConnection {
     nullableString(x.privateKeyPath) &&
     nullableString(x.passphraseEnv) &&
     nullableString(x.hostKey) &&
-    nullableString(x.knownHostsFile)
+    nullableString(x.knownHostsFile) &&
+    connectionOptionsFrom(x).ok
   );
 }
 

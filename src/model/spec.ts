@@ -316,6 +316,54 @@ export interface HostConnection {
   readonly hostKey: string | null;
   /** known_hosts path, or null when the fingerprint is pinned. */
   readonly knownHostsFile: string | null;
+  /**
+   * `false`: never offer the SSH agent's keys (only the key file). Absent: the agent
+   * (`SSH_AUTH_SOCK`) is tried too, after the key file, when it is set.
+   */
+  readonly useAgent?: false;
+  /**
+   * Read the operator's OpenSSH client config for this host at connection time. Absent: not
+   * read, and nothing is taken from `~/.ssh` unless named.
+   */
+  readonly sshConfig?: SshConfigUse;
+  /**
+   * Bastions to go through, outermost first (the first is dialled directly, each next one
+   * through the one before, the host through the last). Absent or empty: dialled directly, or
+   * through the config file's ProxyJump when {@link sshConfig} is set.
+   */
+  readonly jumpHosts?: readonly JumpHostConnection[];
+}
+
+/** How a {@link HostConnection} uses the operator's OpenSSH client config. */
+export interface SshConfigUse {
+  /** Path of the config file on the machine running the CLI, e.g. `~/.ssh/config`. */
+  readonly file: string;
+  /**
+   * Settings given explicitly in the program, which the config file does not override (`port`,
+   * `user`); the other explicit settings are recognisable as non-null.
+   */
+  readonly explicit: readonly ("port" | "user")[];
+}
+
+/** Most bastions on the way to one host (a ProxyJump loop in a config file must end somewhere). */
+export const MAX_JUMP_HOSTS = 8;
+
+/** One bastion on the way to a host. Never holds key material: a path or the agent. */
+export interface JumpHostConnection {
+  /** DNS name or IP address (or, with the ssh config read, a Host alias of it). */
+  readonly address: string;
+  /** sshd port, or null: the config file's Port, else 22. */
+  readonly port: number | null;
+  /** Login user, or null: the config file's User, else the local user running the CLI (as OpenSSH). */
+  readonly user: string | null;
+  /** Private key file, or null: the config file's IdentityFile or defaults, else the SSH agent. */
+  readonly privateKeyPath: string | null;
+  /** Environment variable holding that key's passphrase, or null. */
+  readonly passphraseEnv: string | null;
+  /** Pinned host key fingerprint `SHA256:…`, or null. */
+  readonly hostKey: string | null;
+  /** known_hosts path, or null (then the config file's UserKnownHostsFile or ~/.ssh/known_hosts). */
+  readonly knownHostsFile: string | null;
 }
 
 /**

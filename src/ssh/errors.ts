@@ -13,6 +13,12 @@ export interface TransportErrorContext {
   readonly port: number;
   /** What the caller was doing (`read live state`, `xl mem-set web-1`, …), or null. */
   readonly step: string | null;
+  /**
+   * The bastion the failure happened at (`jump host 1 of 2 "bastion"`), when it was not the host
+   * itself; `address` and `port` are then the bastion's.
+   * @default - the failure is the host's own
+   */
+  readonly via?: string;
 }
 
 /** The parts of a transport error message besides its context. */
@@ -57,7 +63,7 @@ export abstract class TransportError extends Error {
   abstract readonly transient: boolean;
 
   protected constructor(context: TransportErrorContext, parts: TransportErrorParts) {
-    const where = `host ${context.hostId} (${context.address}:${context.port})${
+    const where = `host ${context.hostId}${context.via === undefined ? "" : ` at ${context.via}`} (${context.address}:${context.port})${
       context.step === null ? "" : `, step "${context.step}"`
     }`;
     super(`${parts.what} [${where}]: ${parts.why}. Fix: ${parts.fix}`, { cause: parts.cause });

@@ -1,11 +1,13 @@
 /**
  * One transport per host per process. A CLI run that touches a host several times (read
- * live state, lock, apply steps) shares one SSH connection; tests and the reconciler's own
+ * live state, lock, apply steps) shares one SSH connection, and the hosts behind one bastion
+ * share one connection to it (jump.ts); tests and the reconciler's own
  * tests inject another {@link TransportFactory}.
  */
 import { canonicalJson } from "../model/canonical.js";
 import type { HostConnection } from "../model/spec.js";
 import { TransportConfigError } from "./errors.js";
+import { JumpConnections } from "./jump.js";
 import { Ssh2Transport, type Ssh2TransportOptions } from "./ssh2-transport.js";
 import type { Transport } from "./transport.js";
 
@@ -19,8 +21,20 @@ export interface TransportFactory {
  * @param options settings for every transport it makes @default - Ssh2Transport's defaults
  */
 export function ssh2TransportFactory(options: Omit<Ssh2TransportOptions, "hostId" | "connection"> = {}): TransportFactory {
+  // The hosts this factory makes share their bastions: one connection per bastion too.
+  const jumps =
+    options.jumps ??
+    new JumpConnections(
+      {
+        connectTimeoutMs: options.connectTimeoutMs ?? 20_000,
+        keepaliveIntervalMs: options.keepaliveIntervalMs ?? 10_000,
+        keepaliveCountMax: options.keepaliveCountMax ?? 3,
+      },
+      options.env ?? process.env,
+      options.log,
+    );
   return {
-    create: (hostId, connection) => new Ssh2Transport({ ...options, hostId, connection }),
+    create: (hostId, connection) => new Ssh2Transport({ ...options, jumps, hostId, connection }),
   };
 }
 

@@ -16,35 +16,23 @@
  *
  * @see https://github.com/mscdex/ssh2#client-methods
  */
-import { readFile } from "node:fs/promises";
-import ssh2 from "ssh2";
-import type { Client as Ssh2Client, ClientChannel, ConnectConfig } from "ssh2";
+import type { Duplex } from "node:stream";
+import type { Client as Ssh2Client, ClientChannel } from "ssh2";
 import { HOST_ADDRESS_SYNTAX, hostAddressIssue, showValue } from "../model/address.js";
 import { loginNameProblem } from "../model/names.js";
 import type { HostConnection } from "../model/spec.js";
-import { shellCommand } from "../xl/shell.js";
 import {
-  AuthError,
   CommandTimeoutError,
-  ConnectError,
   ConnectionLostError,
   TransportConfigError,
   TransportError,
   describeCommand,
   type TransportErrorContext,
 } from "./errors.js";
-import {
-  checkHostKey,
-  hostKeyAlgorithmsForPolicy,
-  hostKeyError,
-  knownHostsName,
-  loadHostKeyPolicy,
-  type HostKeyPolicy,
-} from "./host-key.js";
-import { expandHome } from "./paths.js";
+import { connectHop, forwardTo, hopContext, loadHopCredentials, loadHopPolicies } from "./hop.js";
+import { JumpConnections, type JumpLease } from "./jump.js";
+import { RouteConfigError, loadRoute, type Route } from "./route.js";
 import type { ExecOptions, ExecResult, RemoteSession, SessionOptions, Transport, VerifiedHostKey } from "./transport.js";
-
-const { Client, utils } = ssh2;
 
 /** Settings of an {@link Ssh2Transport}. */
 export interface Ssh2TransportOptions {
@@ -117,6 +105,12 @@ export interface Ssh2TransportOptions {
    * @default - no logging
    */
   readonly log?: (message: string) => void;
+  /**
+   * Connections to bastions, shared with the other transports of the same pool (so the hosts
+   * behind one bastion share one connection to it).
+   * @default - bastion connections of this transport's own
+   */
+  readonly jumps?: JumpConnections;
 }
 
 /** One established, authenticated connection. */
@@ -125,14 +119,6 @@ interface LiveConnection {
   alive: boolean;
   /** Why it died, once it has. */
   lostReason: string | null;
-}
-
-/** Credentials resolved from the connection settings. */
-interface Credentials {
-  readonly privateKey: Buffer | null;
-  readonly passphrase: string | undefined;
-  readonly agent: string | undefined;
-  readonly authHandler: ("publickey" | "agent")[];
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -323,6 +309,7 @@ export class Ssh2Transport implements Transport {
   readonly #env: NodeJS.ProcessEnv;
   readonly #log: (message: string) => void;
   readonly #slots: Slots;
+  readonly #jumps: JumpConnections;
   #live: Promise<LiveConnection> | null = null;
   #closed = false;
   #acceptedHostKey: Buffer | null = null;
@@ -350,6 +337,13 @@ export class Ssh2Transport implements Transport {
     this.#env = options.env ?? process.env;
     this.#log = options.log ?? (() => undefined);
     this.#slots = new Slots(options.maxSessions ?? 8);
+    this.#jumps =
+      options.jumps ??
+      new JumpConnections(
+        { connectTimeoutMs: this.#connectTimeoutMs, keepaliveIntervalMs: this.#keepaliveIntervalMs, keepaliveCountMax: this.#keepaliveCountMax },
+        this.#env,
+        this.#log,
+      );
   }
 
   /** @inheritdoc */
@@ -599,7 +593,8 @@ export class Ssh2Transport implements Transport {
   async #connectWithRetries(context: TransportErrorContext): Promise<LiveConnection> {
     // Checked again here for connections that did not come through synth (a hand-edited
     // cdk.tf.json, a provisioner input): an address that is no DNS name or IP literal is never
-    // dialled, nor printed into a fix to paste.
+    // dialled, nor printed into a fix to paste. Every hop of the route is checked the same way
+    // when it is resolved (route.ts).
     const addressIssue = hostAddressIssue(this.#connection.address);
     if (addressIssue !== undefined) {
       throw new TransportConfigError(context, {
@@ -612,25 +607,6 @@ export class Ssh2Transport implements Transport {
     if (userIssue !== undefined) {
       throw new TransportConfigError(context, { what: "invalid SSH user", why: userIssue.slice(0, userIssue.indexOf(": ")), fix: "set the XenHost's user to the dom0 account to log in as, e.g. root" });
     }
-    const credentials = await this.#credentials(context);
-    for (let attempt = 1; ; attempt += 1) {
-      // known_hosts is re-read for every attempt: a user fixing it need not restart us.
-      const policy = await loadHostKeyPolicy(this.#connection, context);
-      try {
-        const live = await this.#connectOnce(context, credentials, policy);
-        this.#log(`${this.hostId}: connected to ${this.#connection.user}@${this.#connection.address}:${this.#connection.port}`);
-        return live;
-      } catch (err) {
-        if (!(err instanceof TransportError) || !err.transient || attempt > this.#connectRetries || this.#closed) throw err;
-        const wait = this.#retryBackoffMs * 2 ** (attempt - 1);
-        this.#log(`${this.hostId}: ${err.what} (${err.why}); retrying in ${wait} ms`);
-        await sleep(wait);
-      }
-    }
-  }
-
-  async #credentials(context: TransportErrorContext): Promise<Credentials> {
-    const c = this.#connection;
     const agentSocket = this.#env.SSH_AUTH_SOCK;
     if (this.#agentForward && (agentSocket === undefined || agentSocket === "")) {
       throw new TransportConfigError(context, {
@@ -639,202 +615,56 @@ export class Ssh2Transport implements Transport {
         fix: "start an agent (`eval $(ssh-agent)`), add the key (`ssh-add`), and run again",
       });
     }
-    if (c.privateKeyPath === null) {
-      if (agentSocket === undefined || agentSocket === "") {
-        throw new TransportConfigError(context, {
-          what: "no SSH agent to authenticate with",
-          why: "the connection has no privateKeyPath, so the SSH agent is used, but SSH_AUTH_SOCK is not set",
-          fix: "start an agent and add the key (`eval $(ssh-agent) && ssh-add ~/.ssh/id_ed25519`), or set privateKeyPath",
-        });
-      }
-      return { privateKey: null, passphrase: undefined, agent: agentSocket, authHandler: ["agent"] };
-    }
-    const path = expandHome(c.privateKeyPath);
-    let key: Buffer;
-    try {
-      key = await readFile(path);
-    } catch (err) {
-      throw new TransportConfigError(context, {
-        what: "cannot read the private key",
-        why: `${path}: ${errorText(err)}`,
-        fix: "check privateKeyPath (a path on the machine running cdktf-xen; `~` is expanded), or set it to null to use the SSH agent",
-        cause: err,
-      });
-    }
-    let passphrase: string | undefined;
-    if (c.passphraseEnv !== null) {
-      passphrase = this.#env[c.passphraseEnv];
-      if (passphrase === undefined) {
-        throw new TransportConfigError(context, {
-          what: "the key's passphrase variable is not set",
-          why: `passphraseEnv names ${c.passphraseEnv}, which is not in the environment`,
-          fix: `export ${c.passphraseEnv}=… before running (it is read from the environment so that it never lands in Terraform state)`,
-        });
-      }
-    }
-    const parsed = utils.parseKey(key, passphrase);
-    if (parsed instanceof Error) {
-      const encrypted = /encrypted|passphrase|decrypt/i.test(parsed.message);
-      throw new AuthError(context, {
-        what: "cannot use the private key",
-        why: `${path}: ${parsed.message}`,
-        fix: encrypted
-          ? c.passphraseEnv === null
-            ? "the key is encrypted: set passphraseEnv to the name of an environment variable holding its passphrase"
-            : `check the passphrase in ${c.passphraseEnv}`
-          : "privateKeyPath must name an OpenSSH or PEM private key (not the .pub file)",
-        cause: parsed,
-        transient: false,
-      });
-    }
-    return {
-      privateKey: key,
-      passphrase,
-      agent: this.#agentForward ? agentSocket : undefined,
-      authHandler: ["publickey"],
-    };
-  }
-
-  #connectOnce(context: TransportErrorContext, credentials: Credentials, policy: HostKeyPolicy): Promise<LiveConnection> {
-    const c = this.#connection;
-    const hostName = knownHostsName(c.address, c.port);
-    return new Promise<LiveConnection>((resolve, reject) => {
-      const client = new Client();
-      const live: LiveConnection = { client, alive: false, lostReason: null };
-      let ready = false;
-      let refusal: TransportError | null = null;
-      let lastError: Error | null = null;
-
-      client.on("ready", () => {
-        ready = true;
-        live.alive = true;
-        resolve(live);
-      });
-      client.on("error", (err: Error & { level?: string }) => {
-        lastError = err;
-        if (ready) {
-          live.lostReason ??= err.message;
-          return;
-        }
-        reject(refusal ?? this.#connectFailure(context, err, credentials));
-      });
-      client.on("close", () => {
-        if (ready) {
-          live.alive = false;
-          live.lostReason ??= "the server closed the connection";
-          return;
-        }
-        reject(
-          refusal ??
-            (lastError === null
-              ? new ConnectError(context, {
-                  what: "SSH connection failed",
-                  why: "the server closed the connection before authentication completed",
-                  fix: "check sshd's log on dom0 (MaxStartups, AllowUsers, a firewall)",
-                })
-              : this.#connectFailure(context, lastError, credentials)),
-        );
-      });
-
-      const config: ConnectConfig = {
-        host: c.address,
-        port: c.port,
-        username: c.user,
-        readyTimeout: this.#connectTimeoutMs,
-        keepaliveInterval: this.#keepaliveIntervalMs,
-        keepaliveCountMax: this.#keepaliveCountMax,
-        tryKeyboard: false,
-        authHandler: credentials.authHandler,
-        algorithms: { serverHostKey: hostKeyAlgorithmsForPolicy(policy, hostName) as ConnectConfigHostKeyAlgorithms },
-        hostVerifier: (key: Buffer): boolean => {
-          const verdict = checkHostKey(policy, hostName, key);
-          refusal = hostKeyError(verdict, policy, context);
-          if (refusal === null) this.#acceptedHostKey = Buffer.from(key);
-          return refusal === null;
-        },
-        ...(credentials.privateKey === null ? {} : { privateKey: credentials.privateKey }),
-        ...(credentials.passphrase === undefined ? {} : { passphrase: credentials.passphrase }),
-        ...(credentials.agent === undefined ? {} : { agent: credentials.agent }),
-        ...(this.#agentForward ? { agentForward: true } : {}),
-      };
+    for (let attempt = 1; ; attempt += 1) {
+      // The route, keys and known_hosts are re-read for every attempt: a user fixing them need not restart us.
+      let route: Route;
       try {
-        client.connect(config);
+        route = loadRoute(this.#connection, this.#env);
       } catch (err) {
-        reject(
-          new TransportConfigError(context, {
-            what: "invalid SSH connection settings",
-            why: errorText(err),
-            fix: "check address, port, user and key settings of the host",
-            cause: err,
-          }),
-        );
+        if (!(err instanceof RouteConfigError)) throw err;
+        throw new TransportConfigError(context, {
+          what: "the SSH route to the host cannot be used",
+          why: err.message,
+          fix: "fix the ssh config file (or the XenHost's jumpHosts), or give the setting explicitly in the program: explicit settings win over the config file",
+          cause: err,
+        });
       }
-    });
-  }
-
-  #connectFailure(context: TransportErrorContext, err: Error & { level?: string; code?: string }, credentials: Credentials): TransportError {
-    const c = this.#connection;
-    const target = `${c.user}@${c.address}:${c.port}`;
-    switch (err.level) {
-      case "client-authentication":
-        return new AuthError(context, {
-          what: "SSH authentication failed",
-          why: `${target} refused ${
-            credentials.privateKey === null ? "every key the SSH agent offered" : `the key ${expandHome(c.privateKeyPath ?? "")}`
-          } (${err.message})`,
-          fix:
-            credentials.privateKey === null
-              ? `check \`ssh-add -l\` lists a key whose public half is in ~${c.user}/.ssh/authorized_keys on dom0`
-              : `add the public key to ~${c.user}/.ssh/authorized_keys on dom0 (\`${shellCommand(["ssh-copy-id", "-i", `${expandHome(c.privateKeyPath ?? "")}.pub`, "-p", String(c.port), `${c.user}@${c.address}`])}\`), or check user`,
-          cause: err,
-        });
-      case "agent":
-        return new AuthError(context, {
-          what: "the SSH agent could not be used",
-          why: `${credentials.agent ?? "SSH_AUTH_SOCK"}: ${err.message}`,
-          fix: "check that the agent is running (`ssh-add -l`) and SSH_AUTH_SOCK points at it",
-          cause: err,
-          transient: false,
-        });
-      case "client-timeout":
-        return new ConnectError(context, {
-          what: "SSH connection timed out",
-          why: `no authenticated session with ${target} within ${this.#connectTimeoutMs / 1000} s (${err.message})`,
-          fix: "check the address and port, that dom0 is up, and that no firewall drops the connection; or raise connectTimeoutMs",
-          cause: err,
-        });
-      case "client-dns":
-        return new ConnectError(context, {
-          what: "cannot resolve the host's address",
-          why: `${c.address}: ${err.message}`,
-          fix: "check the address (or use an IP address)",
-          cause: err,
-        });
-      case "client-socket":
-        return new ConnectError(context, {
-          what: "cannot connect",
-          why: `${target}: ${
-            err.code === "ECONNREFUSED"
-              ? "connection refused (nothing listens on that port)"
-              : err.code === "EHOSTUNREACH" || err.code === "ENETUNREACH"
-                ? "host unreachable"
-                : err.message
-          }`,
-          fix: "check that dom0 is up, sshd runs and listens on this port, and the address and port are right",
-          cause: err,
-        });
-      default:
-        return new ConnectError(context, {
-          what: "SSH handshake failed",
-          why: `${target}: ${err.message}`,
-          fix: "check sshd's log on dom0; the server may offer no algorithm ssh2 supports",
-          cause: err,
-        });
+      const target = route.hops[route.hops.length - 1]!;
+      const targetContext = hopContext(context, target);
+      const credentials = await loadHopCredentials(target, this.#env, targetContext);
+      const policies = await loadHopPolicies(target, targetContext);
+      let lease: JumpLease | null = null;
+      try {
+        let sock: Duplex | undefined;
+        if (route.hops.length > 1) {
+          lease = await this.#jumps.acquire(route.hops.slice(0, -1), context);
+          sock = await forwardTo(lease.bastion, target, targetContext, lease.label);
+        }
+        const hop = await connectHop(target, credentials, policies, targetContext, {
+          connectTimeoutMs: this.#connectTimeoutMs,
+          keepaliveIntervalMs: this.#keepaliveIntervalMs,
+          keepaliveCountMax: this.#keepaliveCountMax,
+          ...(this.#agentForward ? { forwardAgent: agentSocket! } : {}),
+        }, sock);
+        this.#acceptedHostKey = hop.hostKey;
+        const live: LiveConnection = hop;
+        const held = lease;
+        if (held !== null) hop.client.once("close", () => held.release());
+        this.#log(
+          `${this.hostId}: connected to ${target.user}@${target.address}:${target.port}${route.hops.length > 1 ? ` via ${route.hops.slice(0, -1).map((h) => `${h.user}@${h.address}:${h.port}`).join(" → ")}` : ""}`,
+        );
+        return live;
+      } catch (err) {
+        lease?.release();
+        if (!(err instanceof TransportError) || !err.transient || attempt > this.#connectRetries || this.#closed) throw err;
+        const wait = this.#retryBackoffMs * 2 ** (attempt - 1);
+        this.#log(`${this.hostId}: ${err.what} (${err.why}); retrying in ${wait} ms`);
+        await sleep(wait);
+      }
     }
   }
 }
 
-type ConnectConfigHostKeyAlgorithms = NonNullable<NonNullable<ConnectConfig["algorithms"]>["serverHostKey"]>;
 
 /** A {@link Ssh2Transport} for `hostId`, with `options` on top of the defaults. */
 export function createSsh2Transport(

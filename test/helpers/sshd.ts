@@ -140,11 +140,16 @@ export async function waitUntil(check: () => boolean, timeoutMs: number): Promis
 export interface SshdOptions {
   /** Extra sshd_config lines. @default - none */
   readonly extraConfig?: readonly string[];
+  /** Address to listen on. @default "127.0.0.1" */
+  readonly listenAddress?: string;
+  /** Network namespace to run sshd in (`ip netns exec NAME sshd …`), e.g. for a host only a bastion reaches. @default - the test's own */
+  readonly netns?: string;
 }
 
 /** A running test sshd. */
 export interface Sshd {
-  readonly address: "127.0.0.1";
+  /** The listen address ("127.0.0.1" unless {@link SshdOptions.listenAddress} says otherwise). */
+  readonly address: string;
   readonly port: number;
   /** Temporary directory holding config, keys, log (removed by stop()). */
   readonly dir: string;
@@ -187,6 +192,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   const authorizedKeys = join(dir, "authorized_keys");
   writeFileSync(authorizedKeys, `${clientKey.publicKeyLine}\n`, { mode: 0o600 });
   const logPath = join(dir, "sshd.log");
+  const listenAddress = options.listenAddress ?? "127.0.0.1";
 
   let lastFailure = "";
   for (let attempt = 0; attempt < 3; attempt += 1) {
@@ -195,7 +201,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     writeFileSync(
       configPath,
       [
-        "ListenAddress 127.0.0.1",
+        `ListenAddress ${listenAddress}`,
         `Port ${port}`,
         `HostKey ${ed25519.path}`,
         `HostKey ${rsa.path}`,
@@ -217,7 +223,9 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     writeFileSync(logPath, "");
     const logFd = openSync(logPath, "a");
     // -D: stay in the foreground as our child; -e: log to stderr, which goes to our log file.
-    const child: ChildProcess = spawn(SSHD_PATH, ["-D", "-e", "-f", configPath], {
+    // `ip netns exec` execs sshd in place, so the child's PID is sshd's.
+    const argv = ["-D", "-e", "-f", configPath];
+    const child: ChildProcess = spawn(options.netns === undefined ? SSHD_PATH : "ip", options.netns === undefined ? argv : ["netns", "exec", options.netns, SSHD_PATH, ...argv], {
       stdio: ["ignore", "ignore", logFd],
     });
     closeSync(logFd);
@@ -225,10 +233,10 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     child.once("exit", () => {
       exited = true;
     });
-    const listening = `Server listening on 127.0.0.1 port ${port}`;
+    const listening = `Server listening on ${listenAddress} port ${port}`;
     const ok = await waitUntil(() => exited || readFileSync(logPath, "utf8").includes(listening), 10_000);
     const log = readFileSync(logPath, "utf8");
-    if (ok && !exited && log.includes(listening)) return makeHandle(child, port, dir, logPath, { ed25519, rsa }, clientKey, authorizedKeys);
+    if (ok && !exited && log.includes(listening)) return makeHandle(child, listenAddress, port, dir, logPath, { ed25519, rsa }, clientKey, authorizedKeys);
     lastFailure = log;
     if (!exited) killQuietly(child.pid!, "SIGKILL");
   }
@@ -238,6 +246,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
 
 function makeHandle(
   child: ChildProcess,
+  address: string,
   port: number,
   dir: string,
   logPath: string,
@@ -258,7 +267,7 @@ function makeHandle(
   const log = (): string => (existsSync(logPath) ? readFileSync(logPath, "utf8") : "");
   const count = (needle: string): number => log().split("\n").filter((l) => l.includes(needle)).length;
   return {
-    address: "127.0.0.1",
+    address,
     port,
     dir,
     logPath,
@@ -266,7 +275,7 @@ function makeHandle(
     clientKey,
     pid,
     connection: (overrides = {}) => ({
-      address: "127.0.0.1",
+      address,
       port,
       user: "root",
       privateKeyPath: clientKey.path,

@@ -17,6 +17,7 @@ import type {
   VolumeSpec,
 } from "../../model/spec.js";
 import { SPEC_VERSION } from "../../model/spec.js";
+import { connectionOptionsFrom } from "../../model/connection.js";
 
 /** A JSON-ready attribute object (what cdk.tf.json holds for a `xen_host`). */
 export type Attrs = { [k: string]: unknown };
@@ -116,6 +117,21 @@ function connectionAttributes(c: HostConnection): Attrs {
     passphrase_env: c.passphraseEnv,
     host_key: c.hostKey,
     known_hosts_file: c.knownHostsFile,
+    ...(c.useAgent === false ? { use_agent: false } : {}),
+    ...(c.sshConfig === undefined ? {} : { ssh_config: { file: c.sshConfig.file, explicit: [...c.sshConfig.explicit] } }),
+    ...(c.jumpHosts === undefined || c.jumpHosts.length === 0
+      ? {}
+      : {
+          jump_host: c.jumpHosts.map((j) => ({
+            address: j.address,
+            port: j.port,
+            user: j.user,
+            private_key_path: j.privateKeyPath,
+            passphrase_env: j.passphraseEnv,
+            host_key: j.hostKey,
+            known_hosts_file: j.knownHostsFile,
+          })),
+        }),
   };
 }
 
@@ -295,7 +311,33 @@ function connectionFrom(v: unknown, path: string): HostConnection {
     passphraseEnv: sn(c, "passphrase_env", path),
     hostKey: sn(c, "host_key", path),
     knownHostsFile: sn(c, "known_hosts_file", path),
+    ...connectionOptionsOf(c, path),
   };
+}
+
+/** `use_agent`, `ssh_config` and `jump_host` back in the model's spelling, checked by model/connection.ts. */
+function connectionOptionsOf(c: Obj, path: string): Pick<HostConnection, "useAgent" | "sshConfig" | "jumpHosts"> {
+  const sc = c["ssh_config"];
+  const scObj = sc === null || sc === undefined ? undefined : obj(sc, `${path}.ssh_config`);
+  const camel = {
+    useAgent: c["use_agent"] === false ? false : undefined,
+    sshConfig: scObj === undefined ? undefined : { file: scObj["file"], explicit: scObj["explicit"] ?? [] },
+    jumpHosts: list(c, "jump_host").map((x, i) => {
+      const j = obj(x, `${path}.jump_host[${i}]`);
+      return {
+        address: j["address"],
+        port: j["port"],
+        user: j["user"],
+        privateKeyPath: j["private_key_path"],
+        passphraseEnv: j["passphrase_env"],
+        hostKey: j["host_key"],
+        knownHostsFile: j["known_hosts_file"],
+      };
+    }),
+  };
+  const r = connectionOptionsFrom(camel, path);
+  if (!r.ok) throw new HostValueError(path, r.message);
+  return r.value;
 }
 
 function migrationFrom(v: unknown, path: string): HostMigration {

@@ -103,6 +103,21 @@ const volumeAttributes: Record<string, Attribute> = {
   retention: str("retain or delete: whether destroying the declaration deletes the data."),
 };
 
+const jumpHostAttributes: Record<string, Attribute> = {
+  address: str("The bastion's DNS name or IP address (a Host alias with ssh_config)."),
+  port: { type: "number", description: "sshd port of the bastion; null: the ssh config's Port, else 22.", optional: true },
+  user: str("Login user on the bastion; null: the ssh config's User, else the local user.", true),
+  private_key_path: str("Private key file for the bastion; null: the ssh config's IdentityFile or defaults, and the agent.", true),
+  passphrase_env: str("Environment variable holding that key's passphrase.", true),
+  host_key: str("Pinned host key fingerprint of the bastion, SHA256:….", true),
+  known_hosts_file: str("known_hosts file for the bastion's key.", true),
+};
+
+const sshConfigAttributes: Record<string, Attribute> = {
+  file: str("OpenSSH client config file read for this host when connecting, e.g. ~/.ssh/config."),
+  explicit: { type: ["list", "string"], description: "Settings given in the program, which the file does not override (port, user).", optional: true },
+};
+
 const connectionAttributes: Record<string, Attribute> = {
   address: str("dom0's DNS name or IP address."),
   port: num("sshd port."),
@@ -111,6 +126,10 @@ const connectionAttributes: Record<string, Attribute> = {
   passphrase_env: str("Environment variable holding the key's passphrase.", true),
   host_key: str("Pinned host key fingerprint SHA256:….", true),
   known_hosts_file: str("known_hosts file used instead of a pinned key.", true),
+  // Set only on hosts that use them: no agent, the operator's ssh config, bastions.
+  use_agent: { type: "bool", description: "false: never offer the SSH agent's keys; null: the agent is tried too when SSH_AUTH_SOCK is set.", optional: true },
+  ssh_config: { nested: { nesting: "single", attributes: sshConfigAttributes }, description: "Read the operator's OpenSSH client config for this host.", optional: true },
+  jump_host: { nested: { nesting: "list", attributes: jumpHostAttributes }, description: "Bastions to reach dom0 through, outermost first.", optional: true },
 };
 
 const migrationAttributes: Record<string, Attribute> = {
