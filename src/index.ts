@@ -9,7 +9,7 @@
 
 // Constructs and their props.
 export { XenHost } from "./constructs/host.js";
-export type { XenHostProps, XenHostMigrationProps } from "./constructs/host.js";
+export type { XenHostProps, XenHostMigrationProps, XenJumpHostProps } from "./constructs/host.js";
 export { XenStoragePool } from "./constructs/storage-pool.js";
 export type { XenStoragePoolProps } from "./constructs/storage-pool.js";
 export { XenVolume } from "./constructs/volume.js";
@@ -37,6 +37,7 @@ export type { CpuTopology } from "./model/cpuset.js";
 
 // Enumerations (each a constant object and the union type of its values).
 export { DomainType, ShutdownAction, UpdatePolicy, MigrationPolicy, RetentionPolicy, DiskFormat } from "./model/spec.js";
+export { MAX_JUMP_HOSTS } from "./model/spec.js";
 export type { DiskAccess } from "./model/spec.js";
 export { LifecycleResource, LIFECYCLE_RESOURCE_CONTEXT_KEY } from "./constructs/resources.js";
 
@@ -50,6 +51,8 @@ export type { XenModelErrorDetails } from "./model/errors.js";
 export type {
   HostSpec,
   HostConnection,
+  JumpHostConnection,
+  SshConfigUse,
   HostMigration,
   DomainSpec,
   BootSpec,

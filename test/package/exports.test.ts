@@ -19,6 +19,7 @@ describe("public exports", () => {
         "Size",
         "CpuSet",
         "MAX_CPU_NUMBER",
+        "MAX_JUMP_HOSTS",
         "DomainType",
         "ShutdownAction",
         "UpdatePolicy",

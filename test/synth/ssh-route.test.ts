@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { readInput } from "../../src/cli/provisioner-input.js";
 import { readStack } from "../../src/constructs/stack-reader.js";
 import { LifecycleResource } from "../../src/index.js";
-import { hostFromValue } from "../../src/provider/xen/convert.js";
+import { directoryFromValue, hostFromValue } from "../../src/provider/xen/convert.js";
 import { HOST_KEY, newHost, newStack, problemsOf, resourceOf, synth } from "./support.js";
 
 const BASTION_KEY = "SHA256:AThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8";
@@ -56,9 +56,10 @@ describe("XenHost sshConfig and jumpHosts", () => {
     ]);
     expect((own["ssh"] as Record<string, unknown>)["ssh_config"]).toEqual({ file: "~/.ssh/fleet_config", explicit: ["user"] });
     expect(hostFromValue(own).connection).toEqual(host.connection);
-    // The other host reaches this one (a move's peer) through the same bastion.
-    const peer = resources.find((r) => r["host_id"] === other.hostId)!;
-    expect(hostFromValue(peer).peers?.find((p) => p.hostId === host.hostId)?.connection).toEqual(host.connection);
+    // The provider's hosts directory (how another host's move reaches this one) holds the same route.
+    const directory = directoryFromValue((json.provider?.["xen"] as { hosts: unknown }[])[0]!.hosts);
+    expect(directory.find((e) => e.hostId === host.hostId)?.connection).toEqual(host.connection);
+    expect(directory.map((e) => e.hostId).sort()).toEqual([host.hostId, other.hostId].sort());
   });
 
   it("GIVEN a synthesized stack with jumpHosts WHEN the CLI reads the stack THEN the host's connection comes back whole", () => {
