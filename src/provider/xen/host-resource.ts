@@ -27,6 +27,7 @@ import { EMPTY_DIRECTORY, decodePeers, directoryOf, encodePeers, inFleet, type H
 import type { HostBackend } from "./host-sessions.js";
 import { computedOf, nextBootAttribute, pendingRestart, observeDomain, observeVolume } from "./observe.js";
 import { moveHow, peerSide, planWithPeers, sharingPeer, type PeerCheck } from "./moves.js";
+import { awaitDeparture, departingUsers, type DepartureWait } from "./departures.js";
 import { describeMove } from "../../cli/move-runner.js";
 import { DOMAIN_COMPUTED, HOST_RESOURCE_TYPE } from "./schema.js";
 
@@ -133,10 +134,14 @@ function diagnosticOf(e: unknown, summary: string): Diagnostic {
 /** The handlers of `xen_host`. */
 export class HostResource {
   private directory: HostDirectory = EMPTY_DIRECTORY;
+  /** Domains whose move into a host failed or was refused in this run, and why. */
+  private readonly failedMoves = new Map<string, string>();
 
   constructor(
     private readonly sessions: HostBackend,
     private readonly log: ProviderLog = (l) => process.stderr.write(`${l}\n`),
+    /** How the wait for a departing domain polls (tests shorten it). @default the defaults of {@link DepartureWait} */
+    private readonly departure: Pick<DepartureWait, "pollMs" | "limitMs" | "heartbeatMs" | "now" | "sleep"> = {},
   ) {}
 
   /** Takes the provider's configuration (its `hosts` directory; values may be unknown at plan). */
@@ -291,6 +296,8 @@ export class HostResource {
       });
     } catch (e) {
       this.sessions.invalidate(host);
+      // A domain declared here that has not arrived will not arrive in this run: its old host stops waiting for it.
+      for (const d of decl.spec.domains) if (!this.failedMoves.has(d.name)) this.failedMoves.set(d.name, `host ${host}'s apply failed`);
       if (e instanceof ApplyRefused) return { state: prior ?? null, diagnostics: e.diagnostics };
       // The host keeps what was applied; the next refresh reads it and the next apply continues.
       return { state: prior ?? null, diagnostics: [diagnosticOf(e, `applying host ${host} failed`)] };
@@ -380,11 +387,19 @@ export class HostResource {
     if (check.moves.length > 0 && this.sessions.move === undefined) {
       problems.push({ severity: "error", summary: `host ${host}: this provider's backend cannot move domains`, detail: `${check.moves.map((m) => m.domain).join(", ")} run on another host; nothing was changed.` });
     }
-    if (problems.length > 0) throw new ApplyRefused(problems);
+    if (problems.length > 0) {
+      for (const d of check.arriving) this.failedMoves.set(d, `host ${host} refused it: ${problems[0]!.summary}`);
+      throw new ApplyRefused(problems);
+    }
     for (const m of check.moves) {
       const peer = peers.get(m.old)!;
       this.log(`cdktf-xen: domain ${m.domain}: move ${m.old} → ${m.new} (${moveHow(m)})`);
-      const outcome = await this.sessions.move!(m.domain, peerSide(peer), { spec: decl.spec, connection: decl.connection, migration: decl.migration }, this.log);
+      const outcome = await this.sessions
+        .move!(m.domain, peerSide(peer), { spec: decl.spec, connection: decl.connection, migration: decl.migration }, this.log)
+        .catch((e: unknown) => {
+          this.failedMoves.set(m.domain, `the move to ${host} failed: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
+          throw e;
+        });
       this.log(`cdktf-xen: ${describeMove(m.domain, m.old, m.new, outcome)}`);
     }
   }
@@ -406,6 +421,18 @@ export class HostResource {
       if (sharer !== undefined) {
         this.log(`cdktf-xen: volume ${volumeKey(v)} on ${prior.spec.host}: kept: pool ${pool.name} is shared storage that ${sharer} declares too (a domain that moved there may use it); delete it by hand if nothing does`);
         continue;
+      }
+      if (v.retention === "delete" && next !== null) {
+        // A cold move away copies from this volume: delete it only once the domain has left.
+        const users = departingUsers(v, prior.spec.domains, next.domainsElsewhere);
+        if (users.length > 0) {
+          await awaitDeparture(prior.spec.host, volumeKey(v), users, {
+            ...this.departure,
+            log: this.log,
+            abandoned: (d) => this.failedMoves.get(d),
+            running: async () => (await this.sessions.read(next.spec, connection, true)).live.domains.map((d) => d.name),
+          });
+        }
       }
       const outcome = await this.sessions.destroyVolume(prior.spec.host, connection, pool, v, this.log);
       this.log(`cdktf-xen: volume ${volumeKey(v)} on ${prior.spec.host}: ${outcome}`);

@@ -16,6 +16,7 @@ import { UNKNOWN, type Diagnostic, type Value } from "../../../src/provider/prot
 import { directoryEntryAttributes, directoryFromValue, hostAttributes, type DirectoryEntry, type PeerDeclaration } from "../../../src/provider/xen/convert.js";
 import { decodePeers, encodePeers } from "../../../src/provider/xen/directory.js";
 import { HostResource } from "../../../src/provider/xen/host-resource.js";
+import { awaitDeparture, departingUsers, DepartureTimeout } from "../../../src/provider/xen/departures.js";
 import type { HostBackend, HostReadingCache, MoveSide } from "../../../src/provider/xen/host-sessions.js";
 import type { MoveOutcome } from "../../../src/reconcile/move.js";
 import type { LiveHost } from "../../../src/xl/live.js";
@@ -52,7 +53,7 @@ function providerConfig(entries: readonly DirectoryEntry[]): Value {
 
 /** A `xen_host` handler configured with the directory `entries` (the program's hosts). */
 function resourceFor(backend: HostBackend, entries: readonly DirectoryEntry[] = MOVED, log: (l: string) => void = () => undefined): HostResource {
-  const r = new HostResource(backend, log);
+  const r = new HostResource(backend, log, { pollMs: 1, heartbeatMs: 0, limitMs: 10_000 });
   expect(r.configure(providerConfig(entries))).toEqual([]);
   return r;
 }
@@ -254,6 +255,103 @@ describe("B's apply of a move", () => {
     const bPlan = await b.plan({ prior: null, proposed: valueOfB([web()]), config: null, priorPrivate: Buffer.alloc(0) });
     await b.apply({ prior: null, planned: bPlan.planned, config: null, plannedPrivate: Buffer.alloc(0) });
     expect(f.moves).toEqual(["web-1 fleet/xen-a -> fleet/xen-b"]);
+  });
+});
+
+describe("a cold move away and a DELETE volume on the old host", () => {
+  const cold = web({ migration: "cold" }, LOCAL);
+  const doomed = { ...rootOf(LOCAL), retention: "delete" as const };
+  const aPrior = { ...(valueOf(A, "10.0.0.11", { ...hostSpec(A, [cold], LOCAL), volumes: [doomed] }) as object), id: A } as Value;
+  const aNext = { ...(valueOf(A, "10.0.0.11", hostSpec(A, [])) as object), id: A } as Value;
+
+  /** A fleet whose moves and volume deletions land in `events`, in order. */
+  function recording(): { f: Fleet; events: string[] } {
+    const f = fleet(cold);
+    const events: string[] = [];
+    const move = f.move.bind(f);
+    f.move = async (domain, source, target, log) => {
+      const out = await move(domain, source, target, log);
+      events.push(`moved ${domain}`);
+      return out;
+    };
+    f.destroyVolume = async (host, _c, _p, v) => {
+      const running = f.live.get(host)!.domains.some((d) => d.name === "web-1");
+      events.push(`deleted ${v.pool}/${v.name}${running ? " while web-1 ran there" : ""}`);
+      return "deleted";
+    };
+    return { f, events };
+  }
+
+  it("GIVEN A's apply starts while web-1 still runs on A THEN A waits for B's apply to move it, and only then deletes the volume it copied from", async () => {
+    const { f, events } = recording();
+    const lines: string[] = [];
+    const provider = resourceFor(f, MOVED, (l) => lines.push(l));
+    const aApply = provider.apply({ prior: aPrior, planned: aNext, config: null, plannedPrivate: Buffer.alloc(0) });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(events).toEqual([]);
+    const bPlan = await provider.plan({ prior: null, proposed: valueOfB([cold], LOCAL), config: null, priorPrivate: Buffer.alloc(0) });
+    expect(errors(bPlan.diagnostics)).toEqual([]);
+    const bOut = await provider.apply({ prior: null, planned: bPlan.planned, config: null, plannedPrivate: Buffer.alloc(0) });
+    expect(bOut.diagnostics ?? []).toEqual([]);
+    const aOut = await aApply;
+    expect(aOut.diagnostics ?? []).toEqual([]);
+    expect(events).toEqual(["moved web-1", "deleted vg0/web-1-root"]);
+    expect(lines.join("\n")).toMatch(/volume vg0\/web-1-root on fleet\/xen-a: waiting for web-1 to move away before deleting it \(\d+ s of at most 10 s\)/);
+  });
+
+  it("GIVEN B already moved web-1 WHEN A applies THEN it deletes the volume at once", async () => {
+    const { f, events } = recording();
+    const provider = resourceFor(f);
+    const bPlan = await provider.plan({ prior: null, proposed: valueOfB([cold], LOCAL), config: null, priorPrivate: Buffer.alloc(0) });
+    await provider.apply({ prior: null, planned: bPlan.planned, config: null, plannedPrivate: Buffer.alloc(0) });
+    const aOut = await provider.apply({ prior: aPrior, planned: aNext, config: null, plannedPrivate: Buffer.alloc(0) });
+    expect(aOut.diagnostics ?? []).toEqual([]);
+    expect(events).toEqual(["moved web-1", "deleted vg0/web-1-root"]);
+  });
+
+  it("GIVEN B's move fails WHEN A waits THEN A stops waiting: its apply fails saying the volume was kept, and nothing is deleted", async () => {
+    const { f, events } = recording();
+    f.move = async () => {
+      throw new Error("xl migrate: connection refused");
+    };
+    const provider = resourceFor(f);
+    const aApply = provider.apply({ prior: aPrior, planned: aNext, config: null, plannedPrivate: Buffer.alloc(0) });
+    const bPlan = await provider.plan({ prior: null, proposed: valueOfB([cold], LOCAL), config: null, priorPrivate: Buffer.alloc(0) });
+    const bOut = await provider.apply({ prior: null, planned: bPlan.planned, config: null, plannedPrivate: Buffer.alloc(0) });
+    expect(errors(bOut.diagnostics).map((d) => d.detail).join("\n")).toMatch(/connection refused/);
+    const aOut = await aApply;
+    const detail = errors(aOut.diagnostics).map((d) => d.detail).join("\n");
+    expect(detail).toMatch(/volume vg0\/web-1-root on fleet\/xen-a was not deleted: web-1 still runs there and its move did not complete in this apply \(the move to fleet\/xen-b failed: xl migrate: connection refused\)/);
+    expect(detail).toMatch(/Fix: /);
+    expect(events).toEqual([]);
+    expect(f.live.get(A)!.domains.map((d) => d.name)).toEqual(["web-1"]);
+  });
+
+  it("names as departing only the domains that use the volume and are declared elsewhere", () => {
+    const other = pvDomain({ name: "db-1", disks: [{ vdev: "xvda", target: "/dev/vg0/web-1-root", format: "raw", access: "rw", devtype: "disk", volume: "vg0/web-1-root" }] });
+    expect(departingUsers(doomed, [cold, other], ["web-1"])).toEqual(["web-1"]);
+    expect(departingUsers(doomed, [cold, other], ["db-1", "web-1"])).toEqual(["db-1", "web-1"]);
+    expect(departingUsers(doomed, [cold], [])).toEqual([]);
+    expect(departingUsers({ pool: "vg0", name: "other" }, [cold], ["web-1"])).toEqual([]);
+  });
+
+  it("GIVEN the domain never leaves THEN the wait ends at its limit with what was waited for and how to finish, a progress line every heartbeat", async () => {
+    let t = 0;
+    const lines: string[] = [];
+    const wait = awaitDeparture("fleet/xen-a", "vg0/web-1-root", ["web-1"], {
+      running: async () => ["web-1", "db-1"],
+      log: (l) => lines.push(l),
+      pollMs: 5000,
+      heartbeatMs: 15_000,
+      limitMs: 60_000,
+      now: () => t,
+      sleep: async (ms) => {
+        t += ms;
+      },
+    });
+    await expect(wait).rejects.toBeInstanceOf(DepartureTimeout);
+    await expect(wait).rejects.toThrow(/web-1 still runs there after 60 s[\s\S]*Fix: apply again once the move has finished/);
+    expect(lines.map((l) => l.match(/\((\d+) s of at most 60 s\)/)?.[1])).toEqual(["0", "15", "30", "45"]);
   });
 });
 
