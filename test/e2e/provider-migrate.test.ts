@@ -9,10 +9,19 @@
  *   the state then holds;
  * - the next plan is empty (exit 0);
  * - a PV guest (Debian's Xen has no shadow paging for its log-dirty mode) is refused at plan
- *   time with the reason and fix, its apply refuses too, and nothing reaches xenB.
+ *   time with the reason and fix, its apply refuses too, and nothing reaches xenB;
+ * - a cold move of local LVM volumes (RETAIN and DELETE) runs on xenB from verified copies; the
+ *   RETAIN source stays on xenA, the DELETE one goes once the domain has left xenA (the two
+ *   `xen_host` applies run in parallel);
+ * - a bridge only xenA has: the plan refuses the move;
+ * - the migration network down: the apply fails clearly, the domain still runs on xenA, and the
+ *   next apply completes;
+ * - the provider killed while xl migrate runs: the migration carries on, the next apply
+ *   converges with the domain on exactly one host.
  *
  * Runs only with CDKTF_XEN_LAB2=1 and the two-host lab up (scripts/test.sh does both).
  */
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,13 +29,35 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { App, DomainType, LifecycleResource, LocalBackend, MigrationPolicy, Size, TerraformStack, XenDomain, XenHost, XenStoragePool, XenVolume } from "../../src/index.js";
 import { installProvider } from "../../src/provider/xen/install.js";
 import { ROOT } from "./support.js";
-import { CONSOLE_DIR, LabAgent, guests, lastUptime, sh, lab2HostProps, terraformWithAgent, twoHostLab, uptimeAfter, type Lab2Host } from "./two-hosts.js";
+import {
+  CONSOLE_DIR,
+  LabAgent,
+  applyWithAgent,
+  dom0,
+  guests,
+  lastUptime,
+  sh,
+  lab2HostProps,
+  synthTwo,
+  terraformWithAgent,
+  twoHostLab,
+  uptimeAfter,
+  type Lab2Host,
+  type MoveDomainDecl,
+} from "./two-hosts.js";
 
 const lab = twoHostLab();
 const STEP = 900_000;
 const NAME = "pmv-1";
 const PV = "pmv-pv";
 const STACK = "e2e-provider-move";
+/** The domains of scenarios 5 to 8 (synthTwo programs, each in its own stack). */
+const MORE = ["pmv-cold", "pmv-br", "pmv-un", "pmv-kill"];
+
+/** Terraform's diagnostics as one line each: the box's `│ ` prefixes gone, wrapped lines joined. */
+function flat(output: string): string {
+  return output.replace(/^[│╷╵] ?/gm, "").replace(/\n(?=\S)/g, " ").replace(/\s+/g, " ");
+}
 
 /** The program: both hosts on the provider, `name` (PVH unless `pv`, shared disk) declared on `on`. */
 function synth(l: { a: Lab2Host; b: Lab2Host }, outdir: string, on: "xenA" | "xenB", name = NAME, pv = false, stackName = STACK): string {
@@ -70,9 +101,14 @@ describe.skipIf(lab === undefined)("moving a domain between the lab hosts throug
 
   const clean = async (): Promise<void> => {
     for (const h of [a, b]) {
-      for (const n of [NAME, PV]) {
-        await sh(h, `xl destroy ${n} 2>/dev/null; xl destroy ${n}--incoming 2>/dev/null; rm -f /etc/xen/cdktf-xen/${n}.cfg /etc/xen/auto/${n}.cfg ${CONSOLE_DIR}/guest-${n}*.log; rm -f ${h.sharedPath}/${n}-root; true`);
+      for (const n of [NAME, PV, ...MORE]) {
+        await sh(
+          h,
+          `xl destroy ${n} 2>/dev/null; xl destroy ${n}--incoming 2>/dev/null; rm -f /etc/xen/cdktf-xen/${n}.cfg /etc/xen/auto/${n}.cfg ${CONSOLE_DIR}/guest-${n}*.log; ` +
+            `rm -f ${h.sharedPath}/${n}-root; lvremove -y ${h.volumeGroup}/${n}-root ${h.volumeGroup}/${n}-data >/dev/null 2>&1; true`,
+        );
       }
+      await sh(h, `tc qdisc del dev ${h.migrationBridge} ingress 2>/dev/null; ip link del xenbr7 2>/dev/null; true`);
     }
   };
   const tf = async (...args: string[]) => terraformWithAgent(agent, dir, ...args);
@@ -162,5 +198,139 @@ describe.skipIf(lab === undefined)("moving a domain between the lab hosts throug
     expect((await guests(a)).get(PV)?.domid).toBe(domid);
     const onB = await guests(b);
     expect(onB.has(PV) || onB.has(`${PV}--incoming`)).toBe(false);
+  }, STEP);
+
+  /** Applies `domains` as stack `stack` through the provider (synthTwo, PROVIDER). */
+  const applyTwo = async (stack: string, domains: readonly MoveDomainDecl[], ...extra: string[]) => {
+    const stackDir = synthTwo({ a, b }, outdir, stack, domains, LifecycleResource.PROVIDER);
+    return { dir: stackDir, run: await applyWithAgent(agent, stackDir, ...extra) };
+  };
+  const planTwo = (stackDir: string) => terraformWithAgent(agent, stackDir, "plan", "-input=false", "-no-color", "-detailed-exitcode");
+
+  it("5. GIVEN a domain with local LVM volumes (RETAIN root, DELETE data) WHEN its host changes with the cold policy THEN it runs on xenB from verified copies; xenA keeps the RETAIN source and deletes the DELETE one once the domain has left", async () => {
+    const name = "pmv-cold";
+    const stack = "pmove-cold";
+    const decl: MoveDomainDecl = {
+      name,
+      host: "xenA",
+      migration: MigrationPolicy.COLD,
+      disks: [
+        { id: "root", pool: "local", sizeMiB: 16, retention: "retain" },
+        { id: "data", pool: "local", sizeMiB: 8, retention: "delete" },
+      ],
+    };
+    const created = await applyTwo(stack, [decl]);
+    expect(created.run.code, created.run.output).toBe(0);
+    // Data only this volume has: the copy on xenB must carry it.
+    await dom0(a, `head -c 1048576 /dev/urandom | dd of=/dev/${a.volumeGroup}/${name}-data bs=1M conv=notrunc,fsync status=none`);
+    const sum = async (h: Lab2Host, lv: string): Promise<string> => (await dom0(h, `head -c 8388608 /dev/${h.volumeGroup}/${lv} | sha256sum`)).split(" ")[0]!;
+    const dataSum = await sum(a, `${name}-data`);
+    const rootSum = await sum(a, `${name}-root`);
+
+    const movedDir = synthTwo({ a, b }, outdir, stack, [{ ...decl, host: "xenB" }], LifecycleResource.PROVIDER);
+    const planned = flat((await planTwo(movedDir)).output);
+    expect(planned).toMatch(new RegExp(`Warning: domain ${name}: moves from ${stack}/xenA to ${stack}/xenB \\(cold`));
+    expect(planned).not.toMatch(/must be replaced|forces replacement/);
+    const cold = await applyTwo(stack, [{ ...decl, host: "xenB" }]);
+    expect(cold.run.code, cold.run.output).toBe(0);
+    expect((await guests(a)).has(name)).toBe(false);
+    expect((await guests(b)).get(name)?.state).toMatch(/^[rb-]+$/);
+    expect(await sum(b, `${name}-data`)).toBe(dataSum);
+    expect(await sum(b, `${name}-root`)).toBe(rootSum);
+    const lvsA = await dom0(a, `lvs --noheadings -o lv_name ${a.volumeGroup}`);
+    expect(lvsA).toContain(`${name}-root`); // retain: the source copy stays
+    expect(lvsA).not.toContain(`${name}-data`); // delete: removed after the move
+    await uptimeAfter(b, `${CONSOLE_DIR}/guest-${name}.log`, -1);
+    const after = await planTwo(cold.dir);
+    expect(after.code, after.output).toBe(0);
+  }, STEP);
+
+  it("6. GIVEN a domain on a bridge only xenA has WHEN its host changes THEN the plan is an error naming the bridge, the apply refuses, and nothing is sent", async () => {
+    const name = "pmv-br";
+    const stack = "pmove-bridge";
+    await dom0(a, "ip link add xenbr7 type bridge 2>/dev/null; ip link set xenbr7 up");
+    const decl: MoveDomainDecl = { name, host: "xenA", bridge: "xenbr7", disks: [{ id: "root", pool: "shared", sizeMiB: 16 }] };
+    const created = await applyTwo(stack, [decl]);
+    expect(created.run.code, created.run.output).toBe(0);
+    const domid = (await guests(a)).get(name)?.domid;
+    expect(domid).toBeDefined();
+    const movedDir = synthTwo({ a, b }, outdir, stack, [{ ...decl, host: "xenB" }], LifecycleResource.PROVIDER);
+    const r = await planTwo(movedDir);
+    expect(r.code, r.output).toBe(1);
+    const text = flat(r.output);
+    expect(text).toMatch(new RegExp(`Error: domain ${name}: moving it from ${stack}/xenA to ${stack}/xenB is refused`));
+    expect(text).toMatch(/xenbr7/);
+    expect(text).toMatch(/Fix: /);
+    const refused = await applyWithAgent(agent, movedDir);
+    expect(refused.code, refused.output).not.toBe(0);
+    expect((await guests(a)).get(name)?.domid).toBe(domid);
+    const onB = await guests(b);
+    expect(onB.has(name) || onB.has(`${name}--incoming`)).toBe(false);
+  }, STEP);
+
+  it("7. GIVEN the migration network to xenB down WHEN the move runs THEN the apply fails clearly and the domain still runs on xenA; with the network back the next apply completes", async () => {
+    const name = "pmv-un";
+    const stack = "pmove-unreachable";
+    const decl: MoveDomainDecl = { name, host: "xenA", disks: [{ id: "root", pool: "shared", sizeMiB: 16 }] };
+    const created = await applyTwo(stack, [decl]);
+    expect(created.run.code, created.run.output).toBe(0);
+    const domid = (await guests(a)).get(name)?.domid;
+    // Drop SSH (and only SSH: the NFS pool keeps working) arriving on xenB's migration bridge.
+    await dom0(b, `tc qdisc add dev ${b.migrationBridge} ingress && tc filter add dev ${b.migrationBridge} parent ffff: protocol ip u32 match ip dport 22 0xffff action drop`);
+    let failed;
+    try {
+      failed = await applyTwo(stack, [{ ...decl, host: "xenB" }]);
+    } finally {
+      await dom0(b, `tc qdisc del dev ${b.migrationBridge} ingress`);
+    }
+    const text = flat(failed.run.output);
+    expect(failed.run.code, failed.run.output).not.toBe(0);
+    expect(text).toMatch(/could not log in to .*xenB|could not reach|timed out/i);
+    expect(text).toMatch(/still runs on .*xenA/);
+    expect((await guests(a)).get(name)?.domid).toBe(domid);
+    expect((await guests(b)).has(name)).toBe(false);
+    const retried = await applyWithAgent(agent, failed.dir);
+    expect(retried.code, retried.output).toBe(0);
+    expect((await guests(b)).has(name)).toBe(true);
+    expect((await guests(a)).has(name)).toBe(false);
+    const after = await planTwo(failed.dir);
+    expect(after.code, after.output).toBe(0);
+  }, STEP);
+
+  it("8. WHEN the provider is killed while xl migrate runs THEN the migration carries on, the apply fails, and the next apply converges with the domain running on exactly one host", async () => {
+    const name = "pmv-kill";
+    const stack = "pmove-kill";
+    const decl: MoveDomainDecl = { name, host: "xenA", disks: [{ id: "root", pool: "shared", sizeMiB: 16 }] };
+    const created = await applyTwo(stack, [decl]);
+    expect(created.run.code, created.run.output).toBe(0);
+    await uptimeAfter(a, `${CONSOLE_DIR}/guest-${name}.log`, -1);
+    const uptimeBefore = (await lastUptime(a, `${CONSOLE_DIR}/guest-${name}.log`))!;
+    const movedDir = synthTwo({ a, b }, outdir, stack, [{ ...decl, host: "xenB" }], LifecycleResource.PROVIDER);
+    const running = applyWithAgent(agent, movedDir);
+    let ended: { code: number; output: string } | undefined;
+    void running.then((r) => (ended = r));
+    const deadline = Date.now() + 600_000;
+    let jobRuns = false;
+    while (!jobRuns && ended === undefined && Date.now() < deadline) {
+      jobRuns = (await sh(a, `test -f /run/cdktf-xen/migrate/${name}.pid && pgrep -f 'xl migrate' >/dev/null`)).code === 0;
+      if (!jobRuns) await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(ended, `the apply ended before xl migrate started:\n${ended?.output ?? ""}`).toBeUndefined();
+    expect(jobRuns, "xl migrate of the migration job runs on xenA within 10 minutes").toBe(true);
+    // The provider process Terraform started (not Terraform itself); pkill exits 0 when it signalled one.
+    expect(() => execFileSync("pkill", ["-KILL", "-f", "dist/src/provider/main.js"])).not.toThrow();
+    const failed = await running;
+    expect(failed.code).not.toBe(0);
+    const retried = await applyWithAgent(agent, movedDir);
+    expect(retried.code, retried.output).toBe(0);
+    const [onA, onB] = await Promise.all([guests(a), guests(b)]);
+    expect(onA.has(name)).toBe(false);
+    expect(onA.has(`${name}--incoming`) || onB.has(`${name}--incoming`)).toBe(false);
+    expect(onB.get(name)?.state).toMatch(/^[rb-]+$/);
+    // The same guest, not a fresh boot: its uptime carried on.
+    expect(await uptimeAfter(b, `${CONSOLE_DIR}/guest-${name}--incoming.log`, uptimeBefore)).toBeGreaterThan(uptimeBefore);
+    expect((await sh(a, `ls /etc/xen/cdktf-xen/${name}.cfg 2>/dev/null | wc -l`)).stdout.trim()).toBe("0");
+    const after = await planTwo(movedDir);
+    expect(after.code, after.output).toBe(0);
   }, STEP);
 });

@@ -12,6 +12,7 @@ import { join, resolve } from "node:path";
 import {
   App,
   DomainType,
+  LifecycleResource,
   LocalBackend,
   RetentionPolicy,
   Size,
@@ -26,6 +27,7 @@ import {
 import { labStatePath, readLabHost, type LabHost } from "../../examples/quickstart/lab.js";
 import { Ssh2Transport } from "../../src/ssh/ssh2-transport.js";
 import { shellCommand } from "../../src/xl/shell.js";
+import { installProvider } from "../../src/provider/xen/install.js";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const CLI = join(ROOT, "bin/cdktf-xen.js");
@@ -77,13 +79,17 @@ export function labHostProps(lab: LabHost): XenHostProps {
   };
 }
 
-/** Synthesizes `program` for `lab` into `outdir`; returns the stack directory. */
-export function synth(lab: LabHost, outdir: string, stackName: string, program: Program): string {
+/**
+ * Synthesizes `program` for `lab` into `outdir`; returns the stack directory. With
+ * `lifecycleResource` PROVIDER the stack directory also gets the provider from dist/.
+ */
+export function synth(lab: LabHost, outdir: string, stackName: string, program: Program, lifecycleResource?: LifecycleResource): string {
   const app = new App({ outdir });
   const stack = new TerraformStack(app, stackName);
   new LocalBackend(stack, { path: "terraform.tfstate" });
   const host = new XenHost(stack, "lab", {
     ...labHostProps(lab),
+    ...(lifecycleResource === undefined ? {} : { lifecycleResource }),
   });
   const pool = new XenStoragePool(stack, "vg0", { host, lvmVolumeGroup: lab.volumeGroup });
   const volumes = new Map<string, XenVolume>();
@@ -114,7 +120,11 @@ export function synth(lab: LabHost, outdir: string, stackName: string, program: 
     if (d.pins !== undefined) new XenVcpuPin(stack, `${d.name}-pins`, { domain, pins: d.pins });
   }
   app.synth();
-  return join(outdir, "stacks", stackName);
+  const dir = join(outdir, "stacks", stackName);
+  if (lifecycleResource === LifecycleResource.PROVIDER) {
+    installProvider({ pluginsDir: join(dir, "terraform.d", "plugins"), entry: join(ROOT, "dist", "src", "provider", "main.js") });
+  }
+  return dir;
 }
 
 /** What a finished child process printed. */

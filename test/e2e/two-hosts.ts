@@ -13,6 +13,7 @@ import { promisify } from "node:util";
 import {
   App,
   DomainType,
+  LifecycleResource,
   LocalBackend,
   MigrationPolicy,
   RetentionPolicy,
@@ -24,6 +25,7 @@ import {
   XenStoragePool,
   XenVolume,
 } from "../../src/index.js";
+import { installProvider } from "../../src/provider/xen/install.js";
 import { ROOT, start, type Run } from "./support.js";
 
 const execFileP = promisify(execFile);
@@ -96,15 +98,22 @@ export function lab2HostProps(h: Lab2Host): XenHostProps {
 /**
  * Synthesizes a program with both hosts. xenA forwards the operator's agent when it is the
  * source (the default); xenB uses its own lab-only migration key (migration.identityFile), so
- * both ways of authenticating the hop are exercised.
+ * both ways of authenticating the hop are exercised. With `lifecycleResource` PROVIDER the
+ * stack directory also gets the provider from dist/ (terraform.d/plugins).
  */
-export function synthTwo(lab: { a: Lab2Host; b: Lab2Host }, outdir: string, stackName: string, domains: readonly MoveDomainDecl[]): string {
+export function synthTwo(
+  lab: { a: Lab2Host; b: Lab2Host },
+  outdir: string,
+  stackName: string,
+  domains: readonly MoveDomainDecl[],
+  lifecycleResource?: LifecycleResource,
+): string {
   const app = new App({ outdir });
   const stack = new TerraformStack(app, stackName);
   new LocalBackend(stack, { path: "terraform.tfstate" });
   const hosts = new Map<string, { host: XenHost; shared: XenStoragePool; local: XenStoragePool }>();
   for (const h of [lab.a, lab.b]) {
-    const host = new XenHost(stack, h.name, lab2HostProps(h));
+    const host = new XenHost(stack, h.name, { ...lab2HostProps(h), ...(lifecycleResource === undefined ? {} : { lifecycleResource }) });
     hosts.set(h.name, {
       host,
       shared: new XenStoragePool(stack, `${h.name}-shared`, { host, name: "shared", directory: h.sharedPath, shared: true }),
@@ -137,7 +146,11 @@ export function synthTwo(lab: { a: Lab2Host; b: Lab2Host }, outdir: string, stac
     });
   }
   app.synth();
-  return join(outdir, "stacks", stackName);
+  const dir = join(outdir, "stacks", stackName);
+  if (lifecycleResource === LifecycleResource.PROVIDER) {
+    installProvider({ pluginsDir: join(dir, "terraform.d", "plugins"), entry: join(ROOT, "dist", "src", "provider", "main.js") });
+  }
+  return dir;
 }
 
 /** An ssh-agent for the run holding the lab key: what an operator's agent is. */

@@ -269,8 +269,8 @@ describe("a cold move away and a DELETE volume on the old host", () => {
     const f = fleet(cold);
     const events: string[] = [];
     const move = f.move.bind(f);
-    f.move = async (domain, source, target, log) => {
-      const out = await move(domain, source, target, log);
+    f.move = async (domain, source, target) => {
+      const out = await move(domain, source, target);
       events.push(`moved ${domain}`);
       return out;
     };
