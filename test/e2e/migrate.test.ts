@@ -17,6 +17,7 @@ import {
   DowntimeProbe,
   LabAgent,
   applyWithAgent,
+  awaitMigrationJob,
   dom0,
   guestAddress,
   guests,
@@ -291,14 +292,7 @@ describe.skipIf(lab === undefined)("moving domains between the two lab hosts", (
     const running = applyWithAgent(agent, dir);
     // Wait for the migration job on xenA, then kill the CLI that started it (not Terraform). An
     // apply that ends first (a refusal, an error before the move) fails here with its output.
-    let ended: { code: number; output: string } | undefined;
-    void running.then((r) => (ended = r));
-    const deadline = Date.now() + 600_000;
-    let jobRuns = false;
-    while (!jobRuns && ended === undefined && Date.now() < deadline) {
-      jobRuns = (await sh(a, `test -f /run/cdktf-xen/migrate/${name}.pid && pgrep -f 'xl migrate' >/dev/null`)).code === 0;
-      if (!jobRuns) await new Promise((r) => setTimeout(r, 1000));
-    }
+    const { jobRuns, ended } = await awaitMigrationJob(a, name, running);
     expect(ended, `the apply ended before xl migrate started:\n${ended?.output ?? ""}`).toBeUndefined();
     expect(jobRuns, "xl migrate of the migration job runs on xenA within 10 minutes").toBe(true);
     // pkill exits 0 when it signalled at least one process.

@@ -33,6 +33,7 @@ import {
   CONSOLE_DIR,
   LabAgent,
   applyWithAgent,
+  awaitMigrationJob,
   dom0,
   guests,
   lastUptime,
@@ -307,14 +308,7 @@ describe.skipIf(lab === undefined)("moving a domain between the lab hosts throug
     const uptimeBefore = (await lastUptime(a, `${CONSOLE_DIR}/guest-${name}.log`))!;
     const movedDir = synthTwo({ a, b }, outdir, stack, [{ ...decl, host: "xenB" }], LifecycleResource.PROVIDER);
     const running = applyWithAgent(agent, movedDir);
-    let ended: { code: number; output: string } | undefined;
-    void running.then((r) => (ended = r));
-    const deadline = Date.now() + 600_000;
-    let jobRuns = false;
-    while (!jobRuns && ended === undefined && Date.now() < deadline) {
-      jobRuns = (await sh(a, `test -f /run/cdktf-xen/migrate/${name}.pid && pgrep -f 'xl migrate' >/dev/null`)).code === 0;
-      if (!jobRuns) await new Promise((r) => setTimeout(r, 1000));
-    }
+    const { jobRuns, ended } = await awaitMigrationJob(a, name, running);
     expect(ended, `the apply ended before xl migrate started:\n${ended?.output ?? ""}`).toBeUndefined();
     expect(jobRuns, "xl migrate of the migration job runs on xenA within 10 minutes").toBe(true);
     // The provider process Terraform started (not Terraform itself); pkill exits 0 when it signalled one.

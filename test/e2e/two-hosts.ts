@@ -187,6 +187,22 @@ export async function applyWithAgent(agent: LabAgent, dir: string, ...extra: str
   return terraformWithAgent(agent, dir, "apply", "-input=false", "-auto-approve", "-no-color", ...extra);
 }
 
+/**
+ * Waits (at most 10 minutes) until `name`'s migration job runs `xl migrate` on `source`, or
+ * `running` (the apply that starts it) ends first; says which, with that apply's result.
+ */
+export async function awaitMigrationJob(source: Lab2Host, name: string, running: Promise<Run>): Promise<{ jobRuns: boolean; ended: Run | undefined }> {
+  let ended: Run | undefined;
+  void running.then((r) => (ended = r));
+  const deadline = Date.now() + 600_000;
+  let jobRuns = false;
+  while (!jobRuns && ended === undefined && Date.now() < deadline) {
+    jobRuns = (await sh(source, `test -f /run/cdktf-xen/migrate/${name}.pid && pgrep -f 'xl migrate' >/dev/null`)).code === 0;
+    if (!jobRuns) await new Promise((r) => setTimeout(r, 1000));
+  }
+  return { jobRuns, ended };
+}
+
 function sshArgs(host: Lab2Host, command: string): string[] {
   return [
     "-i", host.privateKeyPath,
