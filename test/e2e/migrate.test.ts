@@ -22,6 +22,7 @@ import {
   guestAddress,
   guests,
   lastUptime,
+  lvSum,
   movedFigures,
   sh,
   synthTwo,
@@ -217,9 +218,8 @@ describe.skipIf(lab === undefined)("moving domains between the two lab hosts", (
     expect(created.run.code, created.run.output).toBe(0);
     // Data only this volume has: the copy on xenB must carry it.
     await dom0(a, `head -c 1048576 /dev/urandom | dd of=/dev/${a.volumeGroup}/${name}-data bs=1M conv=notrunc,fsync status=none`);
-    const sum = async (h: Lab2Host, lv: string): Promise<string> => (await dom0(h, `head -c 8388608 /dev/${h.volumeGroup}/${lv} | sha256sum`)).split(" ")[0]!;
-    const dataSum = await sum(a, `${name}-data`);
-    const rootSum = await sum(a, `${name}-root`);
+    const dataSum = await lvSum(a, `${name}-data`);
+    const rootSum = await lvSum(a, `${name}-root`);
     const domidBefore = (await guests(a)).get(name)!.domid;
 
     const refusedDir = synthTwo({ a, b }, outdir, stack, [{ ...decl, host: "xenB" }]);
@@ -239,8 +239,8 @@ describe.skipIf(lab === undefined)("moving domains between the two lab hosts", (
     expect(cold.run.output).toMatch(new RegExp(`domain ${name}: moved .*cold`));
     expect((await guests(a)).has(name)).toBe(false);
     expect((await guests(b)).get(name)?.state).toMatch(/^[rb-]+$/);
-    expect(await sum(b, `${name}-data`)).toBe(dataSum);
-    expect(await sum(b, `${name}-root`)).toBe(rootSum);
+    expect(await lvSum(b, `${name}-data`)).toBe(dataSum);
+    expect(await lvSum(b, `${name}-root`)).toBe(rootSum);
     const lvsA = await dom0(a, `lvs --noheadings -o lv_name ${a.volumeGroup}`);
     expect(lvsA).toContain(`${name}-root`); // retain: the source copy stays
     expect(lvsA).not.toContain(`${name}-data`); // delete: removed after the move

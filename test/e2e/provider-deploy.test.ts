@@ -10,16 +10,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LifecycleResource } from "../../src/index.js";
-import { Dom0, e2eLab, start, synth, type DomainDecl, type Program, type Run } from "./support.js";
+import { Dom0, e2eLab, flat, start, synth, type DomainDecl, type Program, type Run } from "./support.js";
 
 const lab = e2eLab();
 const STEP = 600_000;
 const STACK = "pe2e";
-
-/** Terraform's diagnostics as one line each: the box's `│ ` prefixes gone, wrapped lines joined. */
-function flat(output: string): string {
-  return output.replace(/^[│╷╵] ?/gm, "").replace(/\n(?=\S)/g, " ").replace(/\s+/g, " ");
-}
 
 describe.skipIf(lab === undefined)("end to end on the lab Xen host, through the native provider", () => {
   const l = lab!;

@@ -27,8 +27,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { App, DomainType, LifecycleResource, LocalBackend, MigrationPolicy, Size, TerraformStack, XenDomain, XenHost, XenStoragePool, XenVolume } from "../../src/index.js";
-import { installProvider } from "../../src/provider/xen/install.js";
-import { ROOT } from "./support.js";
+import { flat, installTestProvider } from "./support.js";
 import {
   CONSOLE_DIR,
   LabAgent,
@@ -37,6 +36,7 @@ import {
   dom0,
   guests,
   lastUptime,
+  lvSum,
   sh,
   lab2HostProps,
   synthTwo,
@@ -55,10 +55,6 @@ const STACK = "e2e-provider-move";
 /** The domains of scenarios 5 to 8 (synthTwo programs, each in its own stack). */
 const MORE = ["pmv-cold", "pmv-br", "pmv-un", "pmv-kill"];
 
-/** Terraform's diagnostics as one line each: the box's `│ ` prefixes gone, wrapped lines joined. */
-function flat(output: string): string {
-  return output.replace(/^[│╷╵] ?/gm, "").replace(/\n(?=\S)/g, " ").replace(/\s+/g, " ");
-}
 
 /** The program: both hosts on the provider, `name` (PVH unless `pv`, shared disk) declared on `on`. */
 function synth(l: { a: Lab2Host; b: Lab2Host }, outdir: string, on: "xenA" | "xenB", name = NAME, pv = false, stackName = STACK): string {
@@ -90,7 +86,7 @@ function synth(l: { a: Lab2Host; b: Lab2Host }, outdir: string, on: "xenA" | "xe
   });
   app.synth();
   const dir = join(outdir, "stacks", stackName);
-  installProvider({ pluginsDir: join(dir, "terraform.d", "plugins"), entry: join(ROOT, "dist", "src", "provider", "main.js") });
+  installTestProvider(dir);
   return dir;
 }
 
@@ -206,6 +202,14 @@ describe.skipIf(lab === undefined)("moving a domain between the lab hosts throug
     const stackDir = synthTwo({ a, b }, outdir, stack, domains, LifecycleResource.PROVIDER);
     return { dir: stackDir, run: await applyWithAgent(agent, stackDir, ...extra) };
   };
+  /** Deploys `decl` on xenA through the provider; returns its domid there. */
+  const createOnA = async (stack: string, decl: MoveDomainDecl): Promise<number> => {
+    const created = await applyTwo(stack, [decl]);
+    expect(created.run.code, created.run.output).toBe(0);
+    const domid = (await guests(a)).get(decl.name)?.domid;
+    expect(domid, `${decl.name} runs on xenA`).toBeDefined();
+    return domid!;
+  };
   const planTwo = (stackDir: string) => terraformWithAgent(agent, stackDir, "plan", "-input=false", "-no-color", "-detailed-exitcode");
 
   it("5. GIVEN a domain with local LVM volumes (RETAIN root, DELETE data) WHEN its host changes with the cold policy THEN it runs on xenB from verified copies; xenA keeps the RETAIN source and deletes the DELETE one once the domain has left", async () => {
@@ -220,13 +224,11 @@ describe.skipIf(lab === undefined)("moving a domain between the lab hosts throug
         { id: "data", pool: "local", sizeMiB: 8, retention: "delete" },
       ],
     };
-    const created = await applyTwo(stack, [decl]);
-    expect(created.run.code, created.run.output).toBe(0);
+    await createOnA(stack, decl);
     // Data only this volume has: the copy on xenB must carry it.
     await dom0(a, `head -c 1048576 /dev/urandom | dd of=/dev/${a.volumeGroup}/${name}-data bs=1M conv=notrunc,fsync status=none`);
-    const sum = async (h: Lab2Host, lv: string): Promise<string> => (await dom0(h, `head -c 8388608 /dev/${h.volumeGroup}/${lv} | sha256sum`)).split(" ")[0]!;
-    const dataSum = await sum(a, `${name}-data`);
-    const rootSum = await sum(a, `${name}-root`);
+    const dataSum = await lvSum(a, `${name}-data`);
+    const rootSum = await lvSum(a, `${name}-root`);
 
     const movedDir = synthTwo({ a, b }, outdir, stack, [{ ...decl, host: "xenB" }], LifecycleResource.PROVIDER);
     const planned = flat((await planTwo(movedDir)).output);
@@ -236,8 +238,8 @@ describe.skipIf(lab === undefined)("moving a domain between the lab hosts throug
     expect(cold.run.code, cold.run.output).toBe(0);
     expect((await guests(a)).has(name)).toBe(false);
     expect((await guests(b)).get(name)?.state).toMatch(/^[rb-]+$/);
-    expect(await sum(b, `${name}-data`)).toBe(dataSum);
-    expect(await sum(b, `${name}-root`)).toBe(rootSum);
+    expect(await lvSum(b, `${name}-data`)).toBe(dataSum);
+    expect(await lvSum(b, `${name}-root`)).toBe(rootSum);
     const lvsA = await dom0(a, `lvs --noheadings -o lv_name ${a.volumeGroup}`);
     expect(lvsA).toContain(`${name}-root`); // retain: the source copy stays
     expect(lvsA).not.toContain(`${name}-data`); // delete: removed after the move
@@ -251,10 +253,7 @@ describe.skipIf(lab === undefined)("moving a domain between the lab hosts throug
     const stack = "pmove-bridge";
     await dom0(a, "ip link add xenbr7 type bridge 2>/dev/null; ip link set xenbr7 up");
     const decl: MoveDomainDecl = { name, host: "xenA", bridge: "xenbr7", disks: [{ id: "root", pool: "shared", sizeMiB: 16 }] };
-    const created = await applyTwo(stack, [decl]);
-    expect(created.run.code, created.run.output).toBe(0);
-    const domid = (await guests(a)).get(name)?.domid;
-    expect(domid).toBeDefined();
+    const domid = await createOnA(stack, decl);
     const movedDir = synthTwo({ a, b }, outdir, stack, [{ ...decl, host: "xenB" }], LifecycleResource.PROVIDER);
     const r = await planTwo(movedDir);
     expect(r.code, r.output).toBe(1);
@@ -273,9 +272,7 @@ describe.skipIf(lab === undefined)("moving a domain between the lab hosts throug
     const name = "pmv-un";
     const stack = "pmove-unreachable";
     const decl: MoveDomainDecl = { name, host: "xenA", disks: [{ id: "root", pool: "shared", sizeMiB: 16 }] };
-    const created = await applyTwo(stack, [decl]);
-    expect(created.run.code, created.run.output).toBe(0);
-    const domid = (await guests(a)).get(name)?.domid;
+    const domid = await createOnA(stack, decl);
     // Drop SSH (and only SSH: the NFS pool keeps working) arriving on xenB's migration bridge.
     await dom0(b, `tc qdisc add dev ${b.migrationBridge} ingress && tc filter add dev ${b.migrationBridge} parent ffff: protocol ip u32 match ip dport 22 0xffff action drop`);
     let failed;
@@ -302,8 +299,7 @@ describe.skipIf(lab === undefined)("moving a domain between the lab hosts throug
     const name = "pmv-kill";
     const stack = "pmove-kill";
     const decl: MoveDomainDecl = { name, host: "xenA", disks: [{ id: "root", pool: "shared", sizeMiB: 16 }] };
-    const created = await applyTwo(stack, [decl]);
-    expect(created.run.code, created.run.output).toBe(0);
+    await createOnA(stack, decl);
     await uptimeAfter(a, `${CONSOLE_DIR}/guest-${name}.log`, -1);
     const uptimeBefore = (await lastUptime(a, `${CONSOLE_DIR}/guest-${name}.log`))!;
     const movedDir = synthTwo({ a, b }, outdir, stack, [{ ...decl, host: "xenB" }], LifecycleResource.PROVIDER);

@@ -10,8 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { App, DomainType, LifecycleResource, LocalBackend, Size, TerraformStack, XenDomain, XenHost, XenStoragePool, XenVolume } from "../../src/index.js";
 import { TerraformOutput } from "../../src/cdktf.js";
-import { installProvider } from "../../src/provider/xen/install.js";
-import { Dom0, ROOT, e2eLab, labHostProps, terraform, type Run } from "./support.js";
+import { Dom0, e2eLab, installTestProvider, labHostProps, terraform, type Run } from "./support.js";
 import type { LabHost } from "../../examples/quickstart/lab.js";
 
 const lab = e2eLab();
@@ -52,7 +51,7 @@ function synthProvider(l: LabHost, outdir: string, d: Decl): string {
   new TerraformOutput(stack, "web_domid", { value: web.domid });
   app.synth();
   const dir = join(outdir, "stacks", "e2e-provider");
-  installProvider({ pluginsDir: join(dir, "terraform.d", "plugins"), entry: join(ROOT, "dist", "src", "provider", "main.js") });
+  installTestProvider(dir);
   return dir;
 }
 

@@ -121,10 +121,18 @@ export function synth(lab: LabHost, outdir: string, stackName: string, program: 
   }
   app.synth();
   const dir = join(outdir, "stacks", stackName);
-  if (lifecycleResource === LifecycleResource.PROVIDER) {
-    installProvider({ pluginsDir: join(dir, "terraform.d", "plugins"), entry: join(ROOT, "dist", "src", "provider", "main.js") });
-  }
+  if (lifecycleResource === LifecycleResource.PROVIDER) installTestProvider(dir);
   return dir;
+}
+
+/** Puts the provider built in dist/ where `terraform init` in the stack directory finds it. */
+export function installTestProvider(stackDir: string): void {
+  installProvider({ pluginsDir: join(stackDir, "terraform.d", "plugins"), entry: join(ROOT, "dist", "src", "provider", "main.js") });
+}
+
+/** Terraform's diagnostics as one line each: the box's `│ ` prefixes gone, wrapped lines joined. */
+export function flat(output: string): string {
+  return output.replace(/^[│╷╵] ?/gm, "").replace(/\n(?=\S)/g, " ").replace(/\s+/g, " ");
 }
 
 /** What a finished child process printed. */

@@ -25,8 +25,7 @@ import {
   XenStoragePool,
   XenVolume,
 } from "../../src/index.js";
-import { installProvider } from "../../src/provider/xen/install.js";
-import { ROOT, start, type Run } from "./support.js";
+import { ROOT, installTestProvider, start, type Run } from "./support.js";
 
 const execFileP = promisify(execFile);
 
@@ -147,9 +146,7 @@ export function synthTwo(
   }
   app.synth();
   const dir = join(outdir, "stacks", stackName);
-  if (lifecycleResource === LifecycleResource.PROVIDER) {
-    installProvider({ pluginsDir: join(dir, "terraform.d", "plugins"), entry: join(ROOT, "dist", "src", "provider", "main.js") });
-  }
+  if (lifecycleResource === LifecycleResource.PROVIDER) installTestProvider(dir);
   return dir;
 }
 
@@ -217,6 +214,11 @@ function sshArgs(host: Lab2Host, command: string): string[] {
     `${host.user}@${host.address}`,
     command,
   ];
+}
+
+/** SHA-256 of the first 8 MiB of an LV of the host's volume group: what a copy must carry. */
+export async function lvSum(host: Lab2Host, lv: string): Promise<string> {
+  return (await dom0(host, `head -c 8388608 /dev/${host.volumeGroup}/${lv} | sha256sum`)).split(" ")[0]!;
 }
 
 /** Runs `command` in a host's dom0 with OpenSSH (host key pinned); never throws. */

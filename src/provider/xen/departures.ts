@@ -8,6 +8,7 @@
  * bounded; the move itself never waits on this (it does not take the provider's per-host queue).
  */
 import type { DomainSpec, VolumeSpec } from "../../model/spec.js";
+import { DEFAULT_HEARTBEAT_MS, heartbeatLine } from "../../reconcile/heartbeat.js";
 import { volumeKey } from "./convert.js";
 
 /**
@@ -37,7 +38,7 @@ export interface DepartureWait {
   readonly pollMs?: number;
   /** @default 1800000 (30 minutes: a cold copy of a large disk) */
   readonly limitMs?: number;
-  /** A progress line at most this often. @default 15000 */
+  /** A progress line (reconcile/heartbeat.ts's) at most this often. @default DEFAULT_HEARTBEAT_MS */
   readonly heartbeatMs?: number;
   /** @default Date.now */
   readonly now?: () => number;
@@ -70,7 +71,7 @@ export class DepartureTimeout extends Error {
     readonly limitMs: number,
   ) {
     super(
-      `volume ${volume} on ${host} was not deleted: ${domains.join(", ")} still ${domains.length === 1 ? "runs" : "run"} there after ${Math.round(limitMs / 1000)} s ` +
+      `volume ${volume} on ${host} was not deleted: ${domains.join(", ")} still ${domains.length === 1 ? "runs" : "run"} there after ${Math.round(limitMs / 1000)}s ` +
         `(${domains.length === 1 ? "it is" : "they are"} declared on another host, whose apply moves ${domains.length === 1 ? "it" : "them"}).\n` +
         `Nothing was lost: the volume and the domain are as they were. Fix: apply again once the move has finished (with -parallelism=1 Terraform may run this host before the host that carries out the move; a second apply then deletes the volume).`,
     );
@@ -79,18 +80,20 @@ export class DepartureTimeout extends Error {
 }
 
 /**
- * Resolves once none of `domains` runs on `host`; polls `running`, prints a line at most every
- * `heartbeatMs` (what, elapsed, limit), and throws {@link DepartureTimeout} after `limitMs`.
+ * Resolves once none of `domains` runs on `host`; polls `running`, says once why it waits and
+ * then prints the project's heartbeat line every `heartbeatMs` (what, elapsed, limit), and
+ * throws {@link DepartureTimeout} after `limitMs`.
  */
 export async function awaitDeparture(host: string, volume: string, domains: readonly string[], wait: DepartureWait): Promise<void> {
   const pollMs = wait.pollMs ?? 5000;
   const limitMs = wait.limitMs ?? 30 * 60_000;
-  const heartbeatMs = wait.heartbeatMs ?? 15_000;
+  const heartbeatMs = wait.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
   const now = wait.now ?? Date.now;
   const sleep = wait.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const start = now();
-  let lastLine = -Infinity;
-  for (;;) {
+  const limitSec = Math.round(limitMs / 1000);
+  let lastLine = 0;
+  for (let first = true; ; first = false) {
     const running = new Set(await wait.running());
     const still = domains.filter((d) => running.has(d));
     if (still.length === 0) return;
@@ -100,10 +103,11 @@ export async function awaitDeparture(host: string, volume: string, domains: read
     }
     const elapsed = now() - start;
     if (elapsed >= limitMs) throw new DepartureTimeout(host, volume, still, limitMs);
-    if (elapsed - lastLine >= heartbeatMs) {
-      wait.log(
-        `cdktf-xen: volume ${volume} on ${host}: waiting for ${still.join(", ")} to move away before deleting it (${Math.round(elapsed / 1000)} s of at most ${Math.round(limitMs / 1000)} s)`,
-      );
+    const what = `waiting for ${still.join(", ")} to move away before deleting it`;
+    if (first) {
+      wait.log(`cdktf-xen: volume ${volume} on ${host}: ${what} (a cold copy reads from it; at most ${limitSec}s)`);
+    } else if (elapsed - lastLine >= heartbeatMs) {
+      wait.log(heartbeatLine({ subject: `${host}: volume ${volume}`, what, limitSec }, elapsed));
       lastLine = elapsed;
     }
     await sleep(Math.min(pollMs, Math.max(0, limitMs - elapsed)));
